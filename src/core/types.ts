@@ -5,6 +5,7 @@
  * explicit arguments; a step never mutates the state it was given.
  */
 import type { Key } from './random.js';
+export type { Dataset, IndexBatch } from '../data/types.js';
 
 /** A flat parameter vector. */
 export type Vec = Float64Array;
