@@ -1,0 +1,53 @@
+/**
+ * Gradient estimators of the log posterior from a target's prior and likelihood.
+ */
+import type { Target, ValueGrad, Vec } from '../core/types.js';
+import { ModelError } from './common.js';
+
+function outputBuffer(where: string, dim: number, out: Vec | undefined): Vec {
+  if (out === undefined) return new Float64Array(dim);
+  if (!(out instanceof Float64Array) || out.length !== dim) {
+    throw new ModelError(`${where}: out must be a Float64Array of length target.dim = ${dim}, got length ${out?.length}`);
+  }
+  return out;
+}
+
+/**
+ * The unbiased minibatch estimate of the log posterior and its gradient (Welling & Teh 2011,
+ * "Bayesian learning via stochastic gradient Langevin dynamics", ICML, Eq. 4; Mandt, Hoffman &
+ * Blei 2017, JMLR 18, Eq. 4 scaled by −N to the posterior):
+ *
+ *   ĝ(θ) = ∇ log p(θ) + (N/S) Σ_{n∈batch} ∇ log p(x_n | θ),
+ *   value = log p(θ) + (N/S) Σ_{n∈batch} log p(x_n | θ),
+ *
+ * with N = `target.dataSize` and S = `target.batchSize(batch)`. Over uniformly drawn batches (or
+ * averaged over the batches of an epoch that partitions the data into equal sizes)
+ * E ĝ = ∇ log p(θ | data).
+ *
+ * @param out - optional buffer of length `target.dim` for the gradient; when given it is the
+ *   returned `grad` (overwritten), otherwise `grad` is a fresh array.
+ * @throws ModelError for an empty batch or an `out` of the wrong length.
+ */
+export function minibatchGradient<Batch>(target: Target<Batch>, theta: Vec, batch: Batch, out?: Vec): ValueGrad {
+  const where = 'minibatchGradient';
+  const grad = outputBuffer(where, target.dim, out);
+  const S = target.batchSize(batch);
+  if (!(S > 0)) throw new ModelError(`${where}: the batch is empty (batch size ${S}); the N/S scaling needs S ≥ 1`);
+  const scale = target.dataSize / S;
+  const prior = target.logPrior(theta);
+  const likelihood = target.logLikelihood(theta, batch);
+  for (let i = 0; i < grad.length; i++) grad[i] = prior.grad[i] + scale * likelihood.grad[i];
+  return { value: prior.value + scale * likelihood.value, grad };
+}
+
+/**
+ * The exact log posterior (up to the evidence) and its gradient over the full data:
+ * log p(θ) + Σ_n log p(x_n | θ). `out` as in {@link minibatchGradient}.
+ */
+export function fullGradient<Batch>(target: Target<Batch>, theta: Vec, out?: Vec): ValueGrad {
+  const grad = outputBuffer('fullGradient', target.dim, out);
+  const prior = target.logPrior(theta);
+  const likelihood = target.logLikelihood(theta, target.fullBatch());
+  for (let i = 0; i < grad.length; i++) grad[i] = prior.grad[i] + likelihood.grad[i];
+  return { value: prior.value + likelihood.value, grad };
+}
