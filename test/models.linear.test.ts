@@ -146,6 +146,17 @@ describe('linearRegression exact posterior and evidence', () => {
     expect(model.logEvidence(lambdaStar / 1.5)).toBeLessThan(best);
   });
 
+  it('the evidence-optimal λ is refused, with a reason, when y shows no signal in X', () => {
+    const x = normal(key(61), 200);
+    const noise = normal(key(62), 100);
+    for (let i = 0; i < 100; i++) noise[i] *= 0.3;
+    // τ‖X̃ᵀy‖² ≈ 0.09 tr(X̃ᵀX̃) < tr(X̃ᵀX̃): the evidence increases all the way to λ = ∞.
+    const pureNoise = linearRegression(makeDataset(x, noise, 100, 2), { noisePrecision: 1 });
+    expect(() => pureNoise.evidenceOptimalPriorPrecision()).toThrow(/evidence keeps increasing as λ → ∞/);
+    const zeros = linearRegression(makeDataset(x, new Float64Array(100), 100, 2));
+    expect(() => zeros.evidenceOptimalPriorPrecision()).toThrow(ModelError);
+  });
+
   it('with learned τ, the closed forms need τ and condition on it', () => {
     const learned = linearRegression(data, { priorPrecision: 2, learnNoise: { shape: 1, rate: 1 } });
     expect(() => learned.exactPosterior()).toThrow(/learns τ/);

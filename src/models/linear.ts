@@ -93,6 +93,8 @@ export interface LinearRegressionModel extends Target<IndexBatch> {
    * (MacKay 1992, "Bayesian interpolation", Neural Computation 4(3); Bishop Eq. 3.92):
    *   γ = Σ_i τs_i / (λ + τs_i),  λ ← γ / ‖m_λ‖²,
    * s_i the eigenvalues of X̃ᵀX̃. At convergence ∂ log p(y|λ) / ∂λ = 0.
+   * @throws ModelError when λ runs off to ∞ (y shows no linear signal in X: the evidence then
+   *   increases towards the prior-only limit) or the iteration does not converge.
    */
   evidenceOptimalPriorPrecision(noisePrecision?: number): number;
   /** ∇² log posterior over the full data at θ (dim × dim row-major, fresh). */
@@ -304,6 +306,10 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
         for (let i = 0; i < q; i++) s += vectors[i * q + j] * stats.xty[i];
         projected[j] = s;
       }
+      let largestCurvature = 0;
+      for (let i = 0; i < q; i++) largestCurvature = Math.max(largestCurvature, tau * values[i]);
+      // Once λ dwarfs every data curvature τs_i the posterior is the prior: λ is running off to ∞.
+      const divergenceBound = 1e8 * Math.max(largestCurvature, lambda);
       let lam = lambda;
       for (let iteration = 0; iteration < 100_000; iteration++) {
         let gamma = 0;
@@ -319,8 +325,11 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
           throw new ModelError(`${where}: the evidence has no finite maximiser (effective parameters γ = ${gamma}, ‖m‖² = ${mm})`);
         }
         const next = gamma / mm;
-        if (!Number.isFinite(next) || next > 1e300) {
-          throw new ModelError(`${where}: λ diverges (the evidence keeps increasing as λ → ∞; y carries no signal in X)`);
+        if (!Number.isFinite(next) || next > divergenceBound) {
+          throw new ModelError(
+            `${where}: no finite maximiser: the evidence keeps increasing as λ → ∞ (λ passed ${divergenceBound.toExponential(2)}; ` +
+              `y shows no linear signal in X at noise precision τ = ${tau})`,
+          );
         }
         if (Math.abs(next - lam) <= 1e-13 * lam) return next;
         lam = next;
