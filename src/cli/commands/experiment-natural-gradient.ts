@@ -1,0 +1,37 @@
+/**
+ * `sgbayes experiment natural-gradient [--json]`: convergence rates of θ-GD, η-GD and natural
+ * gradient descent for KL minimisation over exponential families (Datar & Ay 2025), see
+ * docs/natural-gradient.md. `register` adds the subcommand to the `experiment` command.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { printTable, runNaturalGradientExperiment } from '../../expfam/experiment.js';
+import { toJson } from '../format.js';
+
+function parseSeed(value: string): number {
+  const seed = Number(value);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new InvalidArgumentError(`--seed must be a non-negative integer, got '${value}'`);
+  return seed;
+}
+
+function parseCValues(value: string): number[] {
+  const values = value.split(',').map((s) => Number(s.trim()));
+  values.forEach((c, i) => {
+    if (!(c > 0 && Number.isFinite(c))) throw new InvalidArgumentError(`--c entry ${i + 1} must be a positive number, got '${value.split(',')[i]}'`);
+  });
+  return values;
+}
+
+/** Add `natural-gradient` to the `experiment` command. */
+export function register(experiment: Command): void {
+  experiment
+    .command('natural-gradient')
+    .description('measured vs predicted convergence rates of θ-GD, η-GD and natural gradient descent (Datar & Ay 2025)')
+    .option('--json', 'print { "rows": [...] } as JSON')
+    .option('--seed <n>', 'seed of starts, targets and noise', parseSeed, 0)
+    .option('--c <list>', 'comma-separated reparameterisation factors', parseCValues, [0.1, 0.5, 1, 2, 10])
+    .option('--no-sweep', 'skip the largest-stable-step sweeps')
+    .action((opts: { json?: boolean; seed: number; c: number[]; sweep: boolean }) => {
+      const result = runNaturalGradientExperiment({ seed: opts.seed, cValues: opts.c, skipSweep: !opts.sweep });
+      process.stdout.write(`${opts.json ? toJson(result) : printTable(result.rows)}\n`);
+    });
+}
