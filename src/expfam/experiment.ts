@@ -188,6 +188,7 @@ export function runNaturalGradientExperiment(options: NaturalGradientExperimentO
 
 function fmt(x: number | null, digits = 4): string {
   if (x === null) return '-';
+  if (x === Infinity) return 'diverged';
   if (!Number.isFinite(x)) return String(x);
   const a = Math.abs(x);
   return a !== 0 && (a < 1e-3 || a >= 1e5) ? x.toExponential(2) : x.toFixed(digits);
