@@ -4,6 +4,7 @@ import {
   DrawsShapeError,
   autocovariance,
   effectiveSampleSize,
+  energyBfmi,
   essBulk,
   essMean,
   essQuantile,
@@ -220,5 +221,18 @@ describe('sanity on simulated chains', () => {
     const ess = essQuantile(ar1Chains(23, 4, 1000, 0.8), 0.5);
     expect(ess).toBeGreaterThan(50);
     expect(ess).toBeLessThan(4000);
+  });
+});
+
+describe('energyBfmi', () => {
+  it('by hand: Σ (ΔE)² / Σ (E − Ē)²', () => {
+    // E = 1, 3, 2, 4: jumps 2, −1, 2 → 9; Ē = 2.5, deviations² 2.25 + 0.25 + 0.25 + 2.25 = 5.
+    expect(energyBfmi([1, 3, 2, 4])).toBeCloseTo(1.8, 14);
+    expect(() => energyBfmi([1])).toThrow(/at least 2/);
+  });
+  it('is ≈ 2 for independent energies and small for a slowly drifting chain', () => {
+    // For iid E, E(ΔE)² = 2 var E.
+    expect(energyBfmi(normal(key(31), 20_000))).toBeCloseTo(2, 1);
+    expect(energyBfmi(ar1Chains(32, 1, 5000, 0.95)[0])).toBeLessThan(0.2);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cholesky, inverse, matvec } from '../src/core/linalg.js';
 import { foldIn, key, normal, uniform } from '../src/core/random.js';
 import type { Vec } from '../src/core/types.js';
-import { essBulk, mcseMean, rhat } from '../src/diagnostics/convergence.js';
+import { energyBfmi, essBulk, mcseMean, rhat } from '../src/diagnostics/convergence.js';
 import { sampleMeanCov, symmetricGaussianKL } from '../src/diagnostics/gaussian.js';
 import { linearRegression } from '../src/models/linear.js';
 import { HamiltonianInputError, densityTarget } from '../src/samplers/integrators.js';
@@ -202,6 +202,8 @@ describe('sampleNuts', () => {
       // NUTS on a Gaussian gives at least ~1/4 of the draws as effective ones even with a diagonal metric.
       expect(essBulk(chains)).toBeGreaterThan(1000);
     }
+    // Momentum resampling explores the energy well on a Gaussian: E-BFMI near 1, far above 0.3.
+    for (const info of run.info) expect(energyBfmi(info.energy)).toBeGreaterThan(0.5);
   });
 
   it('Bayesian linear regression: symmetrised KL to the exact posterior below 0.01', () => {

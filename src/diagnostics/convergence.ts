@@ -391,3 +391,24 @@ export function mcseMean(chains: ChainDraws): number {
   checkShape(chains, 'mcseMean');
   return Math.sqrt(variance(pooled(chains)) / essMean(chains));
 }
+
+/**
+ * Energy Bayesian fraction of missing information of one chain of Hamiltonian energies
+ * (Betancourt 2016, "Diagnosing suboptimal cotangent disintegrations in Hamiltonian Monte Carlo"):
+ *
+ *   E-BFMI = Σ_{t=2}^{N} (E_t − E_{t−1})² / Σ_{t=1}^{N} (E_t − Ē)²
+ *
+ * Values below about 0.3 mean momentum resampling explores the energy levels poorly.
+ */
+export function energyBfmi(energy: ArrayLike<number>): number {
+  const n = energy.length;
+  if (n < 2) throw new DrawsShapeError(`energyBfmi: need at least 2 energies, got ${n}`);
+  const m = mean(energy);
+  let jumps = 0;
+  let spread = 0;
+  for (let t = 0; t < n; t++) {
+    spread += (energy[t] - m) ** 2;
+    if (t > 0) jumps += (energy[t] - energy[t - 1]) ** 2;
+  }
+  return jumps / spread;
+}
