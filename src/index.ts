@@ -19,7 +19,7 @@ export { ModelError, linearRegression, logisticRegression, softmaxRegression, mi
 export type { ModeOptions, ModeResult, GammaPrior, GaussianPosterior, LinearRegressionModel, LinearRegressionOptions, LogisticRegressionModel, LogisticRegressionOptions, SoftmaxModeOptions, SoftmaxRegressionModel, SoftmaxRegressionOptions } from './models/index.js';
 export { GaussianDiagnosticError, gaussianKL, symmetricGaussianKL, sampleMeanCov } from './diagnostics/gaussian.js';
 export type { SampleMoments } from './diagnostics/gaussian.js';
-export { DrawsShapeError, sampleQuantile, sortedQuantile, splitChains, normalQuantile, rankNormalize, autocovariance, effectiveSampleSize, essMean, essBulk, essQuantile, essTail, potentialScaleReduction, rhatBasic, rhat, mcseMean } from './diagnostics/convergence.js';
+export { DrawsShapeError, sampleQuantile, sortedQuantile, splitChains, normalQuantile, rankNormalize, autocovariance, effectiveSampleSize, essMean, essBulk, essQuantile, essTail, potentialScaleReduction, rhatBasic, rhat, mcseMean, energyBfmi } from './diagnostics/convergence.js';
 export type { ChainDraws } from './diagnostics/convergence.js';
 export { CalibrationInputError, negativeLogLikelihood, brierScore, expectedCalibrationError, gaussianNegativeLogLikelihood, intervalCoverage } from './diagnostics/calibration.js';
 export type { ClassProbabilities, ReliabilityBin, CalibrationReport, PredictiveDistribution, IntervalCoverage } from './diagnostics/calibration.js';
@@ -33,7 +33,17 @@ export { SamplerRegistryError, registerSampler, getSampler, listSamplers } from 
 export type { RegistryOptions, AnySampler, SamplerEntry } from './samplers/registry.js';
 export { LevyLangevinOptionError, levyLangevinInit, levyLangevinKernel, levyLangevin } from './samplers/levy.js';
 export type { LevyLangevinState, LevyLangevinInfo, LevyLangevinOptions } from './samplers/levy.js';
+export { HamiltonianInputError, densityTarget, logDensityOf, kineticEnergy, hamiltonian, velocity, copyPhasePoint, leapfrogInPlace, leapfrog, checkInverseMetric } from './samplers/integrators.js';
+export type { LogDensityFn, LogDensityModel, PhasePoint, HamiltonianState, HamiltonianInfo } from './samplers/integrators.js';
+export { dualAveragingInit, dualAveragingUpdate, dualAveragingFinal, WelfordVariance, regularizedVariance, warmupSchedule, sampleMomentum, findReasonableStepSize, initialHamiltonianState, runAdaptiveChains } from './samplers/adaptation.js';
+export type { DualAveragingOptions, DualAveragingState, WarmupWindowOptions, WarmupSchedule, AdaptiveRunOptions, ChainDiagnostics, HamiltonianRun, HamiltonianSampler, HamiltonianOptions } from './samplers/adaptation.js';
+export { hmc, sampleHmc } from './samplers/hmc.js';
+export type { HmcOptions } from './samplers/hmc.js';
+export { nuts, sampleNuts } from './samplers/nuts.js';
+export type { NutsOptions } from './samplers/nuts.js';
 export { DivergenceError, DriverOptionError, runChains } from './run/driver.js';
 export type { RunProgress, RunChainsOptions, ChainSummary, RunResult } from './run/driver.js';
 export { MomentsError, OnlineMoments } from './run/moments.js';
-export type { MomentsKind } from './run/moments.js';
+export type { MomentsKind, MomentsSnapshot } from './run/moments.js';
+export { ExponentialFamilyError, checkMean, checkNatural, dualPotential, klDivergence, logDensity, logFactorial, meanSufficientStatistic, bernoulli, categorical, poisson, gaussian, multivariateGaussian, dormandPrince, FLOW_METHODS, findLargestStableStep, fisherScaledReparameterisation, integrateFlow, iterateFlow, klGradientMean, klGradientNatural, klObjective, klProblem, linearReparameterisation, localKL, makeFlow, measureDecayRate, measureLocalRate, paperPredictedRates, perturbedStart, predictFlow, predictedStationaryKL, defaultExperimentTargets, printNaturalGradientTable, runNaturalGradientExperiment } from './expfam/index.js';
+export type { ExponentialFamily, BernoulliFamily, CategoricalFamily, PoissonFamily, GaussianFamily, MultivariateGaussianFamily, OdeOptions, OdeResult, OdeRightHandSide, ContinuousTrajectory, DecayRateOptions, DirectionOptions, DiscreteTrajectory, Flow, FlowMethod, FlowPrediction, FlowSpec, GradientNoise, IntegrateOptions, IterateOptions, KLDirection, KLProblem, LinearReparameterisation, LocalRateOptions, PaperRates, StableStepOptions, ExperimentTarget, NaturalGradientExperimentOptions, NaturalGradientRow } from './expfam/index.js';
