@@ -1,0 +1,359 @@
+/**
+ * Float64 tensors and the tape of reverse-mode automatic differentiation.
+ *
+ * Each evaluation records the operations that depend on its input variables on a fresh tape;
+ * `backward` then walks the tape in reverse, each node adding its contribution to its inputs'
+ * gradients (Griewank & Walther 2008, "Evaluating Derivatives", ch. 3). Tensors created outside
+ * the active tape are constants: operations on constants only compute values, so data-only work
+ * costs nothing in the backward pass.
+ */
+import {
+  AutodiffError,
+  ShapeError,
+  addReducedTo,
+  broadcastShapes,
+  checkShape,
+  expandTo,
+  formatShape,
+  sameShape,
+  sizeOf,
+  type Shape,
+} from './shape.js';
+
+/** The operations recorded during one evaluation, in execution order. */
+export class Tape {
+  readonly nodes: Tensor[] = [];
+}
+
+let activeTape: Tape | null = null;
+
+/** A row-major float64 tensor; on a tape it also carries the gradient of the output with respect to it. */
+export class Tensor {
+  readonly shape: Shape;
+  readonly data: Float64Array;
+  readonly size: number;
+  /** ∂output/∂this, filled by the backward pass (null until something flows into it). */
+  grad: Float64Array | null = null;
+  /** The tape this tensor belongs to; null for constants. */
+  tape: Tape | null = null;
+  /** Adds this node's gradient into its inputs' gradients. */
+  backwardFn: (() => void) | null = null;
+
+  /** Wraps `data` without copying or checking (use `tensor()` for checked construction). */
+  constructor(data: Float64Array, shape: Shape) {
+    this.data = data;
+    this.shape = shape;
+    this.size = data.length;
+  }
+
+  /** Number of axes. */
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** The value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) {
+      throw new ShapeError(`item(): tensor of shape ${formatShape(this.shape)} has ${this.size} elements, not 1`);
+    }
+    return this.data[0];
+  }
+
+  /** The values as a plain array (row-major, flat). */
+  toArray(): number[] {
+    return Array.from(this.data);
+  }
+}
+
+/** A tensor or a plain number (a scalar constant). */
+export type TensorLike = Tensor | number;
+
+type NestedArray = number | readonly NestedArray[];
+
+function inferShape(x: NestedArray, where: string): number[] {
+  const shape: number[] = [];
+  let cur: NestedArray = x;
+  while (Array.isArray(cur)) {
+    shape.push(cur.length);
+    if (cur.length === 0) break;
+    cur = cur[0];
+  }
+  if (shape.length > 0 && typeof cur !== 'number' && !Array.isArray(cur)) {
+    throw new AutodiffError(`${where}: nested arrays must hold numbers`);
+  }
+  return shape;
+}
+
+function flatten(x: NestedArray, shape: number[], depth: number, out: number[], where: string): void {
+  if (depth === shape.length) {
+    if (typeof x !== 'number') throw new ShapeError(`${where}: ragged nested array (expected a number at depth ${depth})`);
+    out.push(x);
+    return;
+  }
+  if (!Array.isArray(x) || x.length !== shape[depth]) {
+    throw new ShapeError(`${where}: ragged nested array (expected length ${shape[depth]} at depth ${depth})`);
+  }
+  for (const el of x) flatten(el, shape, depth + 1, out, where);
+}
+
+/**
+ * A constant tensor from a number, a (nested) array or a Float64Array (not copied) and an
+ * optional shape (default: inferred from nesting, or 1-D for a typed array).
+ */
+export function tensor(values: NestedArray | Float64Array | ArrayLike<number>, shape?: Shape): Tensor {
+  let data: Float64Array;
+  let inferred: number[];
+  if (values instanceof Float64Array) {
+    data = values;
+    inferred = [values.length];
+  } else if (typeof values === 'number') {
+    data = Float64Array.of(values);
+    inferred = [];
+  } else if (Array.isArray(values)) {
+    inferred = inferShape(values as NestedArray, 'tensor()');
+    const flat: number[] = [];
+    flatten(values as NestedArray, inferred, 0, flat, 'tensor()');
+    data = Float64Array.from(flat);
+  } else {
+    data = Float64Array.from(values as ArrayLike<number>);
+    inferred = [data.length];
+  }
+  const finalShape = shape ?? inferred;
+  checkShape(finalShape, 'tensor()');
+  if (sizeOf(finalShape) !== data.length) {
+    throw new ShapeError(`tensor(): ${data.length} values do not fill shape ${formatShape(finalShape)}`);
+  }
+  return new Tensor(data, finalShape.slice());
+}
+
+/** A scalar constant. */
+export function scalar(value: number): Tensor {
+  return new Tensor(Float64Array.of(value), []);
+}
+
+/** A constant tensor of zeros. */
+export function zeros(shape: Shape): Tensor {
+  checkShape(shape, 'zeros()');
+  return new Tensor(new Float64Array(sizeOf(shape)), shape.slice());
+}
+
+/** A constant tensor filled with `value`. */
+export function full(shape: Shape, value: number): Tensor {
+  checkShape(shape, 'full()');
+  return new Tensor(new Float64Array(sizeOf(shape)).fill(value), shape.slice());
+}
+
+const scalarShape: Shape = Object.freeze([]) as Shape;
+
+/** A tensor from a TensorLike (numbers become scalar constants). */
+export function asTensor(x: TensorLike): Tensor {
+  if (typeof x === 'number') return new Tensor(Float64Array.of(x), scalarShape);
+  if (!(x instanceof Tensor)) throw new AutodiffError(`expected a Tensor or a number, got ${String(x)}`);
+  return x;
+}
+
+/** Whether `t` depends on the variables of the active tape (its gradient is needed). */
+export function isTracked(t: Tensor): boolean {
+  return t.tape !== null && t.tape === activeTape;
+}
+
+/** Record `out` on the active tape with the closure that propagates its gradient. */
+export function record(out: Tensor, backwardFn: () => void): Tensor {
+  out.tape = activeTape;
+  out.backwardFn = backwardFn;
+  (activeTape as Tape).nodes.push(out);
+  return out;
+}
+
+// Buffers of op outputs and gradients come from an arena while a tape is active: V8 gives typed
+// arrays over 64 bytes an off-heap store (~1 µs each, plus page faults on fresh memory), whereas
+// arena views reuse the same warm memory every evaluation. `endTape` rewinds the arena, so tensors
+// made during an evaluation must not be kept after it (values and gradients returned are copies).
+const SMALL = 8;
+const CHUNK = 1 << 16;
+const ARENA_MAX = CHUNK >> 1;
+const arenaChunks: Float64Array[] = [];
+let arenaChunk = 0;
+let arenaOffset = 0;
+
+/**
+ * A zeroed buffer of `n` doubles for an op's output or gradient: a view into the arena while a
+ * tape is active (valid until that tape ends), otherwise a fresh array.
+ */
+export function alloc(n: number): Float64Array {
+  if (n <= SMALL || n > ARENA_MAX || activeTape === null) return new Float64Array(n);
+  if (arenaOffset + n > CHUNK) {
+    arenaChunk++;
+    arenaOffset = 0;
+  }
+  if (arenaChunk === arenaChunks.length) arenaChunks.push(new Float64Array(CHUNK));
+  const out = arenaChunks[arenaChunk].subarray(arenaOffset, arenaOffset + n);
+  arenaOffset += n;
+  out.fill(0);
+  return out;
+}
+
+/** Release the arena's memory (it regrows on demand); only call when no tape is active. */
+export function releaseArena(): void {
+  if (activeTape !== null) throw new AutodiffError('releaseArena(): a tape is active');
+  arenaChunks.length = 0;
+  arenaChunk = 0;
+  arenaOffset = 0;
+}
+
+/** The gradient buffer of `t`, allocated (zeros) on first use. */
+export function gradOf(t: Tensor): Float64Array {
+  return t.grad ?? (t.grad = alloc(t.size));
+}
+
+/** A copy of `x` that is a constant: gradients do not flow through it. */
+export function stopGradient(x: Tensor): Tensor {
+  return new Tensor(x.data, x.shape);
+}
+
+/** What `endTape` needs to restore: the previous tape and the arena position. */
+export interface TapeScope {
+  readonly tape: Tape;
+  readonly previous: Tape | null;
+  readonly arenaChunk: number;
+  readonly arenaOffset: number;
+}
+
+/** Start recording on a new tape; pass the result to `endTape` (in a `finally`). */
+export function beginTape(): TapeScope {
+  const scope = { tape: new Tape(), previous: activeTape, arenaChunk, arenaOffset };
+  activeTape = scope.tape;
+  return scope;
+}
+
+/** Stop recording, restore the previous tape and rewind the arena: the tape's tensors are dead. */
+export function endTape(scope: TapeScope): void {
+  activeTape = scope.previous;
+  arenaChunk = scope.arenaChunk;
+  arenaOffset = scope.arenaOffset;
+}
+
+/**
+ * A differentiable variable on the active tape over `data` (not copied); its gradient accumulates
+ * into `grad` (zeros on entry, not cleared here).
+ */
+export function variable(data: Float64Array, shape: Shape, grad: Float64Array): Tensor {
+  if (activeTape === null) throw new AutodiffError('variable(): no active tape (use valueAndGrad)');
+  const t = new Tensor(data, shape);
+  t.tape = activeTape;
+  t.grad = grad;
+  return t;
+}
+
+/** Propagate d output/d output = 1 backwards through the tape. `output` must be a scalar. */
+export function backward(tape: Tape, output: Tensor): void {
+  if (output.size !== 1) {
+    throw new ShapeError(`backward(): the output must be a scalar, got shape ${formatShape(output.shape)}`);
+  }
+  if (output.tape !== tape) return;
+  gradOf(output)[0] += 1;
+  const nodes = tape.nodes;
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i];
+    if (node.grad !== null && node.backwardFn !== null) node.backwardFn();
+  }
+}
+
+/**
+ * Value and gradients of a scalar function of tensors: `f` receives variables with the inputs'
+ * values and shapes; the gradients come back in input order. Tensors created inside `f` live in
+ * a scratch arena that is reused after the call: do not keep them.
+ */
+export function valueAndGrad(
+  f: (...xs: Tensor[]) => TensorLike,
+  inputs: readonly Tensor[],
+): { value: number; grads: Float64Array[] } {
+  const scope = beginTape();
+  const tape = scope.tape;
+  try {
+    const grads = inputs.map((x) => new Float64Array(x.size));
+    const vars = inputs.map((x, i) => variable(x.data, x.shape, grads[i]));
+    const out = asTensor(f(...vars));
+    if (out.size !== 1) {
+      throw new ShapeError(`valueAndGrad(): f must return a scalar, got shape ${formatShape(out.shape)}`);
+    }
+    backward(tape, out);
+    return { value: out.data[0], grads };
+  } finally {
+    endTape(scope);
+  }
+}
+
+/**
+ * How an elementwise op reads its inputs: every input is read as `data[i * stride]` over the
+ * broadcast output, with stride 1 (same shape, or materialised broadcast) or 0 (one element).
+ */
+export interface BroadcastPlan {
+  readonly shape: Shape;
+  readonly n: number;
+  readonly data: Float64Array[];
+  readonly strides: (0 | 1)[];
+  readonly expanded: boolean[];
+}
+
+function planOf(inputs: readonly Tensor[], op: string): BroadcastPlan {
+  const first = inputs[0].shape;
+  let allSame = true;
+  for (let k = 1; k < inputs.length; k++) if (!sameShape(inputs[k].shape, first)) allSame = false;
+  if (allSame) {
+    return {
+      shape: first,
+      n: inputs[0].size,
+      data: inputs.map((t) => t.data),
+      strides: inputs.map(() => 1 as const),
+      expanded: inputs.map(() => false),
+    };
+  }
+  // Fast path: every input has the largest input's shape or is a single element of no higher rank.
+  let largest = inputs[0];
+  for (let k = 1; k < inputs.length; k++) if (inputs[k].size > largest.size) largest = inputs[k];
+  let simple = true;
+  for (const t of inputs) {
+    if (t.size === 1 ? t.shape.length > largest.shape.length : !sameShape(t.shape, largest.shape)) simple = false;
+  }
+  const shape = simple ? largest.shape : broadcastShapes(inputs.map((t) => t.shape), op);
+  const n = sizeOf(shape);
+  const data: Float64Array[] = [];
+  const strides: (0 | 1)[] = [];
+  const expanded: boolean[] = [];
+  for (const t of inputs) {
+    if (t.size === 1) {
+      data.push(t.data);
+      strides.push(0);
+      expanded.push(false);
+    } else if (sameShape(t.shape, shape)) {
+      data.push(t.data);
+      strides.push(1);
+      expanded.push(false);
+    } else {
+      data.push(expandTo(t.data, t.shape, shape));
+      strides.push(1);
+      expanded.push(true);
+    }
+  }
+  return { shape, n, data, strides, expanded };
+}
+
+/** The broadcast plan of an elementwise op over `inputs`; `op` names the op in shape errors. */
+export function planBroadcast(inputs: readonly Tensor[], op: string): BroadcastPlan {
+  return planOf(inputs, op);
+}
+
+/**
+ * Where input `k`'s gradient is written during an elementwise backward pass: its own gradient
+ * buffer (read with the plan's stride), or a temporary of the output's size for materialised
+ * broadcasts, which `flushGradSink` reduces back.
+ */
+export function gradSink(plan: BroadcastPlan, k: number, input: Tensor): Float64Array {
+  return plan.expanded[k] ? alloc(plan.n) : gradOf(input);
+}
+
+/** Finish a gradient sink: sum a materialised broadcast's temporary back into the input's gradient. */
+export function flushGradSink(plan: BroadcastPlan, k: number, input: Tensor, sink: Float64Array): void {
+  if (plan.expanded[k]) addReducedTo(sink, plan.shape, input.shape, gradOf(input));
+}
