@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { key, normal } from '../src/core/random.js';
 import { inverse, matmul, symmetricEigen } from '../src/core/linalg.js';
 import { noiseCovarianceFromMatrix } from '../src/noise/estimator.js';
-import { optimalMomentumRatio, optimalPreconditioner, optimalSgfsPreconditioner } from '../src/noise/optimal.js';
+import { optimalMomentumRatio, optimalPreconditioner, optimalSgfsPreconditioner, stabilizePreconditioner } from '../src/noise/optimal.js';
 import {
   momentumStationaryCovariance,
   posteriorKL,
@@ -163,5 +163,56 @@ describe('optimalMomentumRatio', () => {
     const momentum = momentumStationaryCovariance({ hessian: A, noise: C, learningRate: mu * ratio, momentum: mu, batchSize: S });
     const sgd = stationaryCovariance({ hessian: A, noise: C, preconditioner: scalar, batchSize: S });
     expectMatrixClose(momentum, sgd, 1e-12);
+  });
+});
+
+describe('optimalPreconditioner with a step cap', () => {
+  it('caps the rate, the diagonal entries and the eigenvalues of H at h^max', () => {
+    const sizes = { batchSize: S, dataSize: N };
+    const scalar = optimalPreconditioner('scalar', C, { ...sizes, maxStep: 1e-3 });
+    expect(scalar.kind === 'scalar' && scalar.rate).toBe(1e-3);
+    const uncapped = optimalPreconditioner('diagonal', C, sizes);
+    const capped = optimalPreconditioner('diagonal', C, { ...sizes, maxStep: 0.01 });
+    if (uncapped.kind !== 'diagonal' || capped.kind !== 'diagonal') throw new Error('expected diagonal');
+    for (let k = 0; k < d; k++) expect(capped.h[k]).toBe(Math.min(0.01, uncapped.h[k]));
+    const full = optimalPreconditioner('full', C, { ...sizes, maxStep: 0.01 });
+    if (full.kind !== 'full') throw new Error('expected full');
+    expect(Math.max(...symmetricEigen(full.H, d).values)).toBeLessThanOrEqual(0.01 * (1 + 1e-12));
+    expect(() => optimalPreconditioner('full', C, { ...sizes, maxStep: 0 })).toThrow(/maxStep h\^max must be > 0/);
+  });
+});
+
+describe('stabilizePreconditioner', () => {
+  it('caps the eigenvalues of HA at maxRate and leaves stable directions alone', () => {
+    // C tiny in one direction: H* is huge there and HA has an eigenvalue far above 2.
+    const Cs = noiseCovarianceFromMatrix(diagonalMatrix([1, 1e-4, 0.5]), 3);
+    const As = Float64Array.of(1, 0.2, 0, 0.2, 0.8, 0.1, 0, 0.1, 0.6);
+    const p = optimalPreconditioner('full', Cs, { batchSize: 10, dataSize: 100 });
+    const { preconditioner, capped } = stabilizePreconditioner(p, As, 1);
+    expect(capped).toBe(1);
+    if (preconditioner.kind !== 'full' || p.kind !== 'full') throw new Error('expected full');
+    // Eigenvalues of HA = those of the symmetric H^½AH^½; compare before and after the cap.
+    const spectrum = (H: Float64Array) => {
+      const { values, vectors } = symmetricEigen(H, 3);
+      const root = new Float64Array(9);
+      for (let k = 0; k < 3; k++) for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) root[a * 3 + b] += vectors[a * 3 + k] * Math.sqrt(values[k]) * vectors[b * 3 + k];
+      const K = matmul(matmul(root, As, 3, 3, 3), root, 3, 3, 3);
+      for (let a = 0; a < 3; a++) for (let b = 0; b < a; b++) K[a * 3 + b] = K[b * 3 + a] = 0.5 * (K[a * 3 + b] + K[b * 3 + a]);
+      return Array.from(symmetricEigen(K, 3).values).sort((x, y) => x - y);
+    };
+    const before = spectrum(p.H);
+    const after = spectrum(preconditioner.H);
+    expect(before[2]).toBeGreaterThan(2);
+    expect(after[2]).toBeCloseTo(1, 9);
+    expect(after[0]).toBeCloseTo(before[0], 9);
+    expect(after[1]).toBeCloseTo(before[1], 9);
+    // The capped setting is stable: its exact discrete stationary covariance exists.
+    expect(() => stationaryCovariance({ hessian: As, noise: Cs, preconditioner: p, batchSize: 10, discrete: true })).toThrow(/too large/);
+    const sigma = stationaryCovariance({ hessian: As, noise: Cs, preconditioner, batchSize: 10, discrete: true });
+    expect(sigma.every(Number.isFinite)).toBe(true);
+    const scalar = stabilizePreconditioner({ kind: 'scalar', rate: 10 }, As, 1).preconditioner;
+    expect(scalar.kind === 'scalar' && scalar.rate).toBeCloseTo(1 / Math.max(...symmetricEigen(As, 3).values), 12);
+    const untouched = stabilizePreconditioner({ kind: 'scalar', rate: 0.1 }, As, 1);
+    expect(untouched.capped).toBe(0);
   });
 });

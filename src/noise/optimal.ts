@@ -24,6 +24,14 @@ export interface OptimalPreconditionerOptions extends SizeOptions {
    * direction with (almost) no gradient noise gets a large but finite step, not an infinite one.
    */
   relativeFloor?: number;
+  /**
+   * h^max, a cap on the step: the scalar rate, each diagonal entry, or each eigenvalue of the full H
+   * (in C's eigenbasis) is lowered to it. Default: no cap. Constant SGD is only stable when
+   * ρ(I − HA) < 1, about h ≤ 2/λ_max(A); where C is tiny against A (directions the prior dominates,
+   * e.g. a nearly separable logistic regression) the uncapped H* breaks this. A capped direction
+   * samples less variance than the posterior: the price of stability.
+   */
+  maxStep?: number;
 }
 
 /** Which optimal preconditioner: Theorem 1, Corollary 3, Theorem 2, or Theorem 7. */
@@ -108,25 +116,28 @@ export function optimalPreconditioner(
   const trace = checkTrace(where, noise);
   const d = noise.dim;
   const floor = relativeFloorOf(where, options.relativeFloor);
+  const maxStep = options.maxStep ?? Infinity;
+  if (!(maxStep > 0)) throw new NoiseError(`${where}: maxStep h^max must be > 0, got ${maxStep}`);
+  const cap = (h: number): number => Math.min(h, maxStep);
   switch (kind) {
     case 'scalar':
-      return { kind: 'scalar', rate: (2 * S * d) / (N * trace) };
+      return { kind: 'scalar', rate: cap((2 * S * d) / (N * trace)) };
     case 'diagonal': {
       const diag = flooredDiagonal(where, noise, floor);
-      return { kind: 'diagonal', h: diag.map((c) => (2 * S) / (N * c)) };
+      return { kind: 'diagonal', h: diag.map((c) => cap((2 * S) / (N * c))) };
     }
     case 'sqrtDiagonal': {
       const diag = flooredDiagonal(where, noise, floor);
       let sumRoot = 0;
       for (const c of diag) sumRoot += Math.sqrt(c);
       const rate = (2 * d * S) / (N * sumRoot);
-      return { kind: 'diagonal', h: diag.map((c) => rate / Math.sqrt(c)) };
+      return { kind: 'diagonal', h: diag.map((c) => cap(rate / Math.sqrt(c))) };
     }
     case 'full': {
       if (noise.kind === 'scalar') throw new NoiseError(`${where}: a 'scalar' noise estimate has no matrix to invert; estimate C as 'full', 'lowrank' or 'diagonal'`);
       const C = noiseCovarianceMatrix(noise);
       const { values, vectors } = flooredEigen(where, C, d, floor);
-      return { kind: 'full', H: spectralMatrix(values, vectors, d, (lambda) => (2 * S) / (N * lambda)) };
+      return { kind: 'full', H: spectralMatrix(values, vectors, d, (lambda) => cap((2 * S) / (N * lambda))) };
     }
     default:
       throw new NoiseError(`optimalPreconditioner: unknown kind '${String(kind)}' (expected 'scalar', 'diagonal', 'full' or 'sqrtDiagonal')`);
@@ -229,4 +240,83 @@ export function optimalMomentumRatio(noise: NoiseCovariance, options: SizeOption
   const { S, N } = checkSizes(where, options);
   const trace = checkTrace(where, noise);
   return (2 * S * noise.dim) / (N * trace);
+}
+
+/** The symmetric square root of a symmetric positive semi-definite matrix. */
+function symmetricRoot(M: Float64Array, d: number): Float64Array {
+  const { values, vectors } = symmetricEigen(M, d);
+  return spectralMatrix(values, vectors, d, (v) => Math.sqrt(Math.max(0, v)));
+}
+
+/**
+ * Make constant SGD θ ← θ − Hĝ_S stable near the optimum: the recursion's drift HA must have its
+ * eigenvalues in (0, 2) (ρ(I − HA) < 1). Where the gradient noise C is small against the curvature A
+ * (directions the prior dominates) the optimal H* of Theorem 2 breaks this. The cap keeps every
+ * eigenvalue κ of HA that is ≤ `maxRate` and lowers the others to `maxRate`:
+ *
+ * - 'full': with K = H^½ A H^½ = U diag(κ) Uᵀ, H' = H^½ U diag(min(1, maxRate/κ)) Uᵀ H^½, so H'A is
+ *   similar to diag(min(κ, maxRate)): directions that were stable are untouched.
+ * - 'diagonal': h' = h · min(1, maxRate/κ_max) (a diagonal cannot change one eigen-direction alone).
+ * - 'scalar': ε' = min(ε, maxRate/λ_max(A)).
+ *
+ * Capped directions sample less variance than the OU optimum; `maxRate` = 1 (default) also keeps
+ * the discrete recursion close to its OU limit. Returns the preconditioner and how many eigenvalues
+ * of HA were capped.
+ */
+export function stabilizePreconditioner(
+  preconditioner: Preconditioner,
+  hessian: Float64Array,
+  maxRate = 1,
+): { preconditioner: Preconditioner; capped: number } {
+  const d = Math.round(Math.sqrt(hessian.length));
+  if (d * d !== hessian.length || d < 1) throw new NoiseError(`stabilizePreconditioner: hessian must be d×d, got length ${hessian.length}`);
+  if (!(maxRate > 0 && maxRate < 2)) throw new NoiseError(`stabilizePreconditioner: maxRate must be in (0, 2), got ${maxRate}`);
+  if (preconditioner.kind === 'scalar') {
+    const largest = Math.max(...symmetricEigen(hessian, d).values);
+    const rate = Math.min(preconditioner.rate, maxRate / largest);
+    return { preconditioner: { kind: 'scalar', rate }, capped: rate < preconditioner.rate ? 1 : 0 };
+  }
+  const H =
+    preconditioner.kind === 'full'
+      ? preconditioner.H
+      : (() => {
+          const m = new Float64Array(d * d);
+          for (let k = 0; k < d; k++) m[k * d + k] = preconditioner.h[k];
+          return m;
+        })();
+  const root = symmetricRoot(H, d);
+  const K = multiply3(root, hessian, root, d);
+  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) K[a * d + b] = K[b * d + a] = 0.5 * (K[a * d + b] + K[b * d + a]);
+  const { values, vectors } = symmetricEigen(K, d);
+  let capped = 0;
+  let largest = 0;
+  for (const v of values) {
+    if (v > maxRate) capped += 1;
+    largest = Math.max(largest, v);
+  }
+  if (capped === 0) return { preconditioner, capped };
+  if (preconditioner.kind === 'diagonal') {
+    const shrink = maxRate / largest;
+    return { preconditioner: { kind: 'diagonal', h: preconditioner.h.map((h) => h * shrink) }, capped };
+  }
+  const middle = spectralMatrix(values, vectors, d, (v) => (v > maxRate ? maxRate / v : 1));
+  const capped3 = multiply3(root, middle, root, d);
+  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) capped3[a * d + b] = capped3[b * d + a] = 0.5 * (capped3[a * d + b] + capped3[b * d + a]);
+  return { preconditioner: { kind: 'full', H: capped3 }, capped };
+}
+
+function multiply3(X: Float64Array, Y: Float64Array, Z: Float64Array, d: number): Float64Array {
+  const XY = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) for (let k = 0; k < d; k++) {
+    const x = X[i * d + k];
+    if (x === 0) continue;
+    for (let j = 0; j < d; j++) XY[i * d + j] += x * Y[k * d + j];
+  }
+  const out = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) for (let k = 0; k < d; k++) {
+    const x = XY[i * d + k];
+    if (x === 0) continue;
+    for (let j = 0; j < d; j++) out[i * d + j] += x * Z[k * d + j];
+  }
+  return out;
 }

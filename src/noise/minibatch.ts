@@ -1,0 +1,34 @@
+/**
+ * Independent minibatches: the sampling scheme under which the OU analysis of constant SGD holds.
+ */
+import type { IndexBatch } from '../core/types.js';
+import { uniform, type Key } from '../core/random.js';
+import { NoiseError } from './types.js';
+
+/**
+ * A uniformly random S-subset of the rows 0..N−1, drawn afresh from `key` alone (Floyd's algorithm,
+ * O(S) time), so successive steps see independent minibatches — assumption A1 of Mandt, Hoffman &
+ * Blei 2017 (JMLR 18, Eq. 6), with the finite-population factor (N − S)/(N − 1) on the noise
+ * (`withoutReplacementFrom` in src/noise/ornsteinUhlenbeck.ts). Epochs of a permutation (random
+ * reshuffling, src/data/minibatch.ts) break A1: the minibatch noise then sums to zero over each
+ * epoch, and when an epoch is not short against the relaxation time of the iterates their
+ * stationary covariance falls well below the OU prediction (about half of it in
+ * test/noise.ornsteinUhlenbeck.test.ts's setting).
+ *
+ * @throws NoiseError unless 1 ≤ S ≤ N are integers.
+ */
+export function independentMinibatch(key: Key, dataSize: number, batchSize: number): IndexBatch {
+  const N = dataSize;
+  const S = batchSize;
+  if (!Number.isInteger(N) || N < 1 || !Number.isInteger(S) || S < 1 || S > N) {
+    throw new NoiseError(`independentMinibatch: need integers 1 ≤ batchSize ≤ dataSize, got batchSize ${S}, dataSize ${N}`);
+  }
+  const u = uniform(key, S);
+  const chosen = new Set<number>();
+  for (let j = N - S, i = 0; j < N; j++, i++) {
+    // Floyd: pick t in 0..j; if already taken, take j (never taken before this round).
+    const t = Math.min(j, Math.floor(u[i] * (j + 1)));
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return Int32Array.from(chosen);
+}
