@@ -18,6 +18,7 @@ import {
   TransformError,
 } from '../src/transforms/index.js';
 import type { Preconditioner } from '../src/transforms/index.js';
+import type { Vec } from '../src/core/types.js';
 
 const ctx = (step: number) => ({ step });
 
@@ -106,7 +107,7 @@ describe('adam', () => {
     const eps = 1e-8;
     const lr = 0.01;
     const opt = adam({ lr, b1, b2, eps });
-    let theta = Float64Array.of(1, -3);
+    let theta: Vec = Float64Array.of(1, -3);
     let state = opt.init(theta);
     let m = [0, 0];
     let v = [0, 0];

@@ -5,6 +5,12 @@
  */
 import type { IndexBatch, Sampler, StepInfo, Target, Vec } from '../core/types.js';
 import { sgld } from './sgld.js';
+import { constantSgd } from './constantSgd.js';
+import { momentumSgd } from './momentumSgd.js';
+import { iasg } from './averaging.js';
+import { psgld } from './psgld.js';
+import { sgfs } from './sgfs.js';
+import { sghmc } from './sghmc.js';
 
 /** The options every registered sampler accepts; entries map them onto their own options. */
 export interface RegistryOptions {
@@ -69,6 +75,66 @@ registerSampler({
   zeroTemperatureStep: (position, gradient, stepSize) => {
     const next = new Float64Array(position.length);
     for (let i = 0; i < position.length; i++) next[i] = position[i] + (stepSize / 2) * gradient[i];
+    return next;
+  },
+});
+
+// Mandt, Hoffman & Blei 2017 and the SG-MCMC family. For the constant-SGD family `stepSize` is the
+// learning rate ε on the loss L = −(1/N) log posterior (θ ← θ − εĝ_S = θ + (ε/N)ĝ), and `temperature`
+// is ignored (there is no injected noise); their noise-free step needs N, so the contract tests
+// hand-compute it instead of a `zeroTemperatureStep`.
+registerSampler({
+  name: 'constant-sgd',
+  description: 'constant SGD with a scalar learning rate (Mandt, Hoffman & Blei 2017, Eq. 5)',
+  create: (target, options) => constantSgd(target, { preconditioner: { kind: 'scalar', rate: options.stepSize } }),
+});
+
+for (const kind of ['diagonal', 'full'] as const) {
+  registerSampler({
+    name: kind === 'diagonal' ? 'constant-sgd-d' : 'constant-sgd-f',
+    description:
+      `constant SGD with the optimal ${kind} preconditioner estimated online ` +
+      `(Mandt, Hoffman & Blei 2017, ${kind === 'diagonal' ? 'Corollary 3' : 'Theorem 2'}; rate stepSize for a 100-step warm-up)`,
+    create: (target, options) =>
+      constantSgd(target, { preconditioner: { kind: 'scalar', rate: options.stepSize }, adaptive: { kind, warmup: 100 } }),
+  });
+}
+
+registerSampler({
+  name: 'momentum-sgd',
+  description: 'momentum SGD with learning rate stepSize and μ = 0.1 (Mandt, Hoffman & Blei 2017, Sec. 4.3)',
+  create: (target, options) => momentumSgd(target, { learningRate: options.stepSize, momentum: 0.1 }),
+});
+
+registerSampler({
+  name: 'iasg',
+  description: 'iterate-averaged constant SGD, one sample per N/S steps (Mandt, Hoffman & Blei 2017, Algorithm 1)',
+  create: (target, options) => iasg(target, { preconditioner: { kind: 'scalar', rate: options.stepSize } }),
+});
+
+registerSampler({
+  name: 'psgld',
+  description: 'preconditioned SGLD with the RMSprop preconditioner, α = 0.99, λ = 1e-5 (Li, Chen, Carlson & Carin 2016)',
+  create: (target, options) => psgld(target, { stepSize: options.stepSize, temperature: options.temperature ?? 1 }),
+});
+
+for (const kind of ['diagonal', 'full'] as const) {
+  registerSampler({
+    name: kind === 'diagonal' ? 'sgfs-d' : 'sgfs-f',
+    description:
+      `SGFS with the optimal ${kind} preconditioner of an online noise estimate, no step cap ` +
+      '(Ahn, Korattikara & Welling 2012; Mandt, Hoffman & Blei 2017, Eq. 26, Theorem 5, Corollary 6)',
+    create: (target, options) => sgfs(target, { stepSize: options.stepSize, kind, temperature: options.temperature ?? 1 }),
+  });
+}
+
+registerSampler({
+  name: 'sghmc',
+  description: 'stochastic gradient HMC with friction C = 1, B̂ = 0, M = I, momentum from rest (Chen, Fox & Guestrin 2014)',
+  create: (target, options) => sghmc(target, { stepSize: options.stepSize, temperature: options.temperature ?? 1 }),
+  zeroTemperatureStep: (position, gradient, stepSize) => {
+    const next = new Float64Array(position.length);
+    for (let i = 0; i < position.length; i++) next[i] = position[i] + stepSize * stepSize * gradient[i];
     return next;
   },
 });
