@@ -1,0 +1,215 @@
+/**
+ * A native matrix-multiply engine for Node: ONNX Runtime's CPU `Gemm` kernel (MLAS, AVX2/AVX-512
+ * with its own thread pool), reached through the synchronous session binding of the optional
+ * dependency `onnxruntime-node`, whose CPU binaries ship inside the npm package.
+ *
+ * The package is loaded lazily by `loadNativeGemm`, with a computed specifier, so this module
+ * compiles and bundles without it and browsers never see it. Products smaller than `minWork`
+ * multiply-adds go to a JavaScript kernel, because each native call costs about 50–100 µs.
+ */
+import { blockedGemmEngine, checkGemmShapes, scaleC, type GemmEngine, type GemmFunction } from './gemm-blocked.js';
+
+/** Thrown when the native engine cannot be loaded; the message says how to install it. */
+export class NativeGemmUnavailableError extends Error {
+  override readonly name = 'NativeGemmUnavailableError';
+}
+
+/** Options of {@link loadNativeGemm}. */
+export interface NativeGemmOptions {
+  /** 'float64' (default) or 'float32': A and B rounded to single precision, C accumulated in float64. */
+  precision?: 'float64' | 'float32';
+  /** ONNX Runtime intra-op threads (default 1, so runs compare at equal thread counts). */
+  threads?: number;
+  /** Products with m·n·k below this go to `small` (default 2¹⁷, where one call's overhead ≈ the JS time). */
+  minWork?: number;
+  /** The kernel for small products (default the blocked JavaScript kernel). */
+  small?: GemmFunction;
+}
+
+/** The parts of onnxruntime-node this engine uses (declared here: the package is optional). */
+interface OrtTensor {
+  readonly data: unknown;
+}
+interface OrtTensorConstructor {
+  new (type: 'float32' | 'float64', data: Float32Array | Float64Array, dims: readonly number[]): OrtTensor;
+}
+interface OrtSession {
+  loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: Record<string, unknown>): void;
+  run(feeds: Record<string, OrtTensor>, fetches: Record<string, OrtTensor | null>, options: Record<string, unknown>): Record<string, OrtTensor>;
+  dispose(): void;
+}
+interface OrtBindingModule {
+  binding: { InferenceSession: new () => OrtSession };
+  initOrt(): void;
+}
+
+const INSTALL_HINT =
+  'install the optional dependency: add "onnxruntime-node" to package.json and "onnxruntime-node-install=skip" to .npmrc (the CPU binaries ship in the package), then npm install';
+
+async function importOptional(specifier: string): Promise<Record<string, unknown>> {
+  const mod = (await import(specifier)) as Record<string, unknown>;
+  // A CommonJS module arrives with its exports under `default`.
+  return (mod.default ?? mod) as Record<string, unknown>;
+}
+
+/** Protocol-buffer wire encoding of the few ONNX message fields the Gemm graph needs. */
+function varint(value: number): number[] {
+  const out: number[] = [];
+  let v = value;
+  do {
+    let byte = v & 0x7f;
+    v = Math.floor(v / 128);
+    if (v > 0) byte |= 0x80;
+    out.push(byte);
+  } while (v > 0);
+  return out;
+}
+function lengthDelimited(field: number, bytes: number[]): number[] {
+  return [...varint((field << 3) | 2), ...varint(bytes.length), ...bytes];
+}
+function stringField(field: number, text: string): number[] {
+  return lengthDelimited(field, [...new TextEncoder().encode(text)]);
+}
+function intField(field: number, value: number): number[] {
+  return [...varint(field << 3), ...varint(value)];
+}
+
+/** ONNX TensorProto element types. */
+const ONNX_FLOAT = 1;
+const ONNX_DOUBLE = 11;
+
+function tensorValueInfo(name: string, elemType: number, dims: readonly string[]): number[] {
+  const shape = dims.flatMap((d) => lengthDelimited(1, stringField(2, d)));
+  const tensorType = [...intField(1, elemType), ...lengthDelimited(2, shape)];
+  return [...stringField(1, name), ...lengthDelimited(2, lengthDelimited(1, tensorType))];
+}
+
+/**
+ * The serialised ONNX model (IR 8, opset 13) of one node, Y = op(A) op(B) by `Gemm` with symbolic
+ * dimensions, so one session serves every shape of a transpose case.
+ */
+export function gemmModelBytes(precision: 'float64' | 'float32', transA: boolean, transB: boolean): Uint8Array {
+  const elem = precision === 'float64' ? ONNX_DOUBLE : ONNX_FLOAT;
+  const attribute = (name: string): number[] => lengthDelimited(5, [...stringField(1, name), ...intField(3, 1), ...intField(20, 2)]);
+  const node = [
+    ...stringField(1, 'A'),
+    ...stringField(1, 'B'),
+    ...stringField(2, 'Y'),
+    ...stringField(4, 'Gemm'),
+    ...(transA ? attribute('transA') : []),
+    ...(transB ? attribute('transB') : []),
+  ];
+  const graph = [
+    ...lengthDelimited(1, node),
+    ...stringField(2, 'gemm'),
+    ...lengthDelimited(11, tensorValueInfo('A', elem, ['a0', 'a1'])),
+    ...lengthDelimited(11, tensorValueInfo('B', elem, ['b0', 'b1'])),
+    ...lengthDelimited(12, tensorValueInfo('Y', elem, ['m', 'n'])),
+  ];
+  const opset = [...stringField(1, ''), ...intField(2, 13)];
+  return new Uint8Array([...intField(1, 8), ...lengthDelimited(8, opset), ...lengthDelimited(7, graph)]);
+}
+
+/**
+ * Loads ONNX Runtime and returns a synchronous `gemm` engine with the signature of src/nn/gemm.ts:
+ * C ← α op(A) op(B) + β C. The native kernel computes Y = op(A) op(B); α and β are applied in
+ * JavaScript (an m·n pass). In float64, α = 1, β = 0 writes straight into C. In float32, A and B are
+ * rounded into single-precision scratch buffers first (relative error ~1e-7 · √k).
+ *
+ * @throws NativeGemmUnavailableError if onnxruntime-node is not installed or fails to load.
+ */
+export async function loadNativeGemm(options: NativeGemmOptions = {}): Promise<GemmEngine> {
+  const precision = options.precision ?? 'float64';
+  if (precision !== 'float64' && precision !== 'float32') {
+    throw new RangeError(`loadNativeGemm: precision must be 'float64' or 'float32', got '${String(precision)}'`);
+  }
+  const threads = options.threads ?? 1;
+  if (!Number.isSafeInteger(threads) || threads < 1) throw new RangeError(`loadNativeGemm: threads must be an integer ≥ 1, got ${threads}`);
+  const minWork = options.minWork ?? 2 ** 17;
+  if (!(minWork >= 0)) throw new RangeError(`loadNativeGemm: minWork must be a number ≥ 0, got ${minWork}`);
+  const small = options.small ?? blockedGemmEngine.gemm;
+
+  let Tensor: OrtTensorConstructor;
+  let bindingModule: OrtBindingModule;
+  try {
+    const main = await importOptional('onnxruntime-node');
+    Tensor = main.Tensor as OrtTensorConstructor;
+    bindingModule = (await importOptional('onnxruntime-node/dist/binding.js')) as unknown as OrtBindingModule;
+    if (typeof Tensor !== 'function' || typeof bindingModule.binding?.InferenceSession !== 'function') {
+      throw new Error('onnxruntime-node does not expose Tensor and the session binding');
+    }
+    bindingModule.initOrt();
+  } catch (error) {
+    throw new NativeGemmUnavailableError(`loadNativeGemm: onnxruntime-node could not be loaded (${(error as Error).message}); ${INSTALL_HINT}`);
+  }
+
+  const sessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+  const sessions = new Map<number, OrtSession>();
+  const sessionFor = (transA: boolean, transB: boolean): OrtSession => {
+    const id = (transA ? 2 : 0) + (transB ? 1 : 0);
+    let session = sessions.get(id);
+    if (!session) {
+      session = new bindingModule.binding.InferenceSession();
+      const bytes = gemmModelBytes(precision, transA, transB);
+      session.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, sessionOptions);
+      sessions.set(id, session);
+    }
+    return session;
+  };
+  const type = precision;
+  let scratchY: Float32Array | Float64Array = precision === 'float64' ? new Float64Array(0) : new Float32Array(0);
+  let scratchA = new Float32Array(0);
+  let scratchB = new Float32Array(0);
+  const emptyRun = {};
+
+  const native: GemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) => {
+    checkGemmShapes('nativeGemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
+    if (alpha === 0 || k === 0 || m === 0 || n === 0) {
+      scaleC(beta, c, cOffset, m * n);
+      return;
+    }
+    const dimsA = transA ? [k, m] : [m, k];
+    const dimsB = transB ? [n, k] : [k, n];
+    let dataA: Float32Array | Float64Array = a.subarray(aOffset, aOffset + m * k);
+    let dataB: Float32Array | Float64Array = b.subarray(bOffset, bOffset + k * n);
+    if (precision === 'float32') {
+      if (scratchA.length < m * k) scratchA = new Float32Array(m * k);
+      if (scratchB.length < k * n) scratchB = new Float32Array(k * n);
+      dataA = scratchA.subarray(0, m * k);
+      dataA.set(a.subarray(aOffset, aOffset + m * k));
+      dataB = scratchB.subarray(0, k * n);
+      dataB.set(b.subarray(bOffset, bOffset + k * n));
+    }
+    const direct = precision === 'float64' && alpha === 1 && beta === 0;
+    let y: Float32Array | Float64Array;
+    if (direct) {
+      y = c.subarray(cOffset, cOffset + m * n);
+    } else {
+      if (scratchY.length < m * n) scratchY = precision === 'float64' ? new Float64Array(m * n) : new Float32Array(m * n);
+      y = scratchY.subarray(0, m * n);
+    }
+    sessionFor(transA, transB).run(
+      { A: new Tensor(type, dataA, dimsA), B: new Tensor(type, dataB, dimsB) },
+      { Y: new Tensor(type, y, [m, n]) },
+      emptyRun,
+    );
+    if (direct) return;
+    const size = m * n;
+    if (beta === 0) for (let i = 0; i < size; i++) c[cOffset + i] = alpha * y[i];
+    else if (beta === 1) for (let i = 0; i < size; i++) c[cOffset + i] += alpha * y[i];
+    else for (let i = 0; i < size; i++) c[cOffset + i] = beta * c[cOffset + i] + alpha * y[i];
+  };
+
+  const gemm: GemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) =>
+    (m * n * k >= minWork ? native : small)(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
+
+  return {
+    name: `onnxruntime-${precision}-${threads}t`,
+    precision,
+    gemm,
+    dispose() {
+      for (const session of sessions.values()) session.dispose();
+      sessions.clear();
+    },
+  };
+}
