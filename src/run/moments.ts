@@ -9,6 +9,16 @@
 /** Which second moments an accumulator keeps: the full d×d matrix or only the diagonal. */
 export type MomentsKind = 'full' | 'diagonal';
 
+/** The complete state of an `OnlineMoments` as plain data (for checkpoints); arrays are copies. */
+export interface MomentsSnapshot {
+  dim: number;
+  kind: MomentsKind;
+  count: number;
+  mean: Float64Array;
+  /** Centred sum of products: d×d row-major for 'full', length d for 'diagonal'. */
+  m2: Float64Array;
+}
+
 /** Thrown when moments are asked of an accumulator that cannot give them. */
 export class MomentsError extends Error {
   override name = 'MomentsError';
@@ -155,6 +165,30 @@ export class OnlineMoments {
       }
     }
     return merged;
+  }
+
+  /** The accumulator's complete state as plain data (copies), so a checkpoint can restore it bit for bit. */
+  snapshot(): MomentsSnapshot {
+    return { dim: this.dim, kind: this.kind, count: this.n, mean: this.meanAcc.slice(), m2: this.m2.slice() };
+  }
+
+  /** An accumulator restored from `snapshot()`; further pushes give the same bits as the original's would. */
+  static fromSnapshot(snapshot: MomentsSnapshot): OnlineMoments {
+    const restored = new OnlineMoments(snapshot.dim, snapshot.kind);
+    const m2Length = snapshot.kind === 'full' ? snapshot.dim * snapshot.dim : snapshot.dim;
+    if (!Number.isSafeInteger(snapshot.count) || snapshot.count < 0) {
+      throw new RangeError(`OnlineMoments.fromSnapshot: count must be a non-negative integer, got ${snapshot.count}`);
+    }
+    if (snapshot.mean.length !== snapshot.dim || snapshot.m2.length !== m2Length) {
+      throw new RangeError(
+        `OnlineMoments.fromSnapshot: mean has length ${snapshot.mean.length} and m2 ${snapshot.m2.length}, ` +
+          `expected ${snapshot.dim} and ${m2Length} for dim ${snapshot.dim}, kind ${snapshot.kind}`,
+      );
+    }
+    restored.n = snapshot.count;
+    restored.meanAcc.set(snapshot.mean);
+    restored.m2.set(snapshot.m2);
+    return restored;
   }
 
   /** Merge any number of accumulators of the same shape (an empty accumulator if none are given). */
