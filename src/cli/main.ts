@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import * as demo from './commands/demo.js';
+import * as run from './commands/run.js';
 import * as experiment from './commands/experiment.js';
 
 /** A CLI command module: adds its subcommand to the program. */
@@ -13,7 +14,7 @@ export interface CommandModule {
 }
 
 /** Every subcommand, in the order `--help` lists them. */
-const commands: readonly CommandModule[] = [demo, experiment];
+const commands: readonly CommandModule[] = [demo, run, experiment];
 
 /** The package version, read from package.json (two levels up from both src/cli and dist/cli). */
 function packageVersion(): string {
