@@ -24,6 +24,11 @@ export interface NativeGemmOptions {
   minWork?: number;
   /** The kernel for small products (default the blocked JavaScript kernel). */
   small?: GemmFunction;
+  /**
+   * Where the onnxruntime-node package is, when it cannot be resolved from sgbayes itself (a
+   * directory path or file URL, e.g. a separate install); default: resolve 'onnxruntime-node'.
+   */
+  packageLocation?: string;
 }
 
 /** The parts of onnxruntime-node this engine uses (declared here: the package is optional). */
@@ -132,9 +137,10 @@ export async function loadNativeGemm(options: NativeGemmOptions = {}): Promise<G
   let Tensor: OrtTensorConstructor;
   let bindingModule: OrtBindingModule;
   try {
-    const main = await importOptional('onnxruntime-node');
+    const base = options.packageLocation?.replace(/\/+$/, '');
+    const main = await importOptional(base ? `${base}/dist/index.js` : 'onnxruntime-node');
     Tensor = main.Tensor as OrtTensorConstructor;
-    bindingModule = (await importOptional('onnxruntime-node/dist/binding.js')) as unknown as OrtBindingModule;
+    bindingModule = (await importOptional(`${base ?? 'onnxruntime-node'}/dist/binding.js`)) as unknown as OrtBindingModule;
     if (typeof Tensor !== 'function' || typeof bindingModule.binding?.InferenceSession !== 'function') {
       throw new Error('onnxruntime-node does not expose Tensor and the session binding');
     }

@@ -1,0 +1,120 @@
+/**
+ * The one matrix-multiply entry point of the network kernels. Every dense product of src/nn and
+ * src/vi goes through `gemm`, so a faster engine (blocked, SIMD, WebGPU) can replace this body
+ * without touching the layers.
+ */
+
+/** Thrown when `gemm` is given buffers too short for the stated shapes. */
+export class GemmShapeError extends RangeError {
+  override readonly name = 'GemmShapeError';
+}
+
+/**
+ * General matrix multiply over row-major, densely packed `Float64Array` matrices (BLAS dgemm):
+ *
+ *   C ← α op(A) op(B) + β C,   op(A) m×k, op(B) k×n, C m×n,
+ *
+ * where op(X) = Xᵀ when the matching `trans` flag is set. A is stored as m×k (k×m when transposed)
+ * starting at `aOffset`, likewise B and C. β = 0 overwrites C (NaNs already in C are discarded).
+ * Loop orders keep the innermost loop on contiguous memory for each of the four cases.
+ *
+ * @throws GemmShapeError if a buffer is too short for its shape and offset.
+ */
+export function gemm(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float64Array,
+  aOffset: number,
+  b: Float64Array,
+  bOffset: number,
+  beta: number,
+  c: Float64Array,
+  cOffset: number,
+): void {
+  if (a.length < aOffset + m * k || b.length < bOffset + k * n || c.length < cOffset + m * n) {
+    throw new GemmShapeError(
+      `gemm: buffers too short for m=${m}, n=${n}, k=${k} (A ${a.length} from ${aOffset}, B ${b.length} from ${bOffset}, C ${c.length} from ${cOffset})`,
+    );
+  }
+  if (beta === 0) c.fill(0, cOffset, cOffset + m * n);
+  else if (beta !== 1) for (let i = cOffset; i < cOffset + m * n; i++) c[i] *= beta;
+  if (alpha === 0 || k === 0) return;
+  if (!transA && !transB) {
+    // C[i,:] += α A[i,p] B[p,:], four rows of B per pass (halves the loads and stores of C).
+    for (let i = 0; i < m; i++) {
+      const ci = cOffset + i * n;
+      const ai = aOffset + i * k;
+      let p = 0;
+      for (; p + 3 < k; p += 4) {
+        const s0 = alpha * a[ai + p];
+        const s1 = alpha * a[ai + p + 1];
+        const s2 = alpha * a[ai + p + 2];
+        const s3 = alpha * a[ai + p + 3];
+        const b0 = bOffset + p * n;
+        const b1 = b0 + n;
+        const b2 = b1 + n;
+        const b3 = b2 + n;
+        for (let j = 0; j < n; j++) c[ci + j] += s0 * b[b0 + j] + s1 * b[b1 + j] + s2 * b[b2 + j] + s3 * b[b3 + j];
+      }
+      for (; p < k; p++) {
+        const s = alpha * a[ai + p];
+        const bp = bOffset + p * n;
+        for (let j = 0; j < n; j++) c[ci + j] += s * b[bp + j];
+      }
+    }
+  } else if (transA && !transB) {
+    // A stored k×m: C[i,:] += α A[p,i] B[p,:], four values of p per pass.
+    let p = 0;
+    for (; p + 3 < k; p += 4) {
+      const a0 = aOffset + p * m;
+      const b0 = bOffset + p * n;
+      const b1 = b0 + n;
+      const b2 = b1 + n;
+      const b3 = b2 + n;
+      for (let i = 0; i < m; i++) {
+        const s0 = alpha * a[a0 + i];
+        const s1 = alpha * a[a0 + m + i];
+        const s2 = alpha * a[a0 + 2 * m + i];
+        const s3 = alpha * a[a0 + 3 * m + i];
+        const ci = cOffset + i * n;
+        for (let j = 0; j < n; j++) c[ci + j] += s0 * b[b0 + j] + s1 * b[b1 + j] + s2 * b[b2 + j] + s3 * b[b3 + j];
+      }
+    }
+    for (; p < k; p++) {
+      const ap = aOffset + p * m;
+      const bp = bOffset + p * n;
+      for (let i = 0; i < m; i++) {
+        const s = alpha * a[ap + i];
+        const ci = cOffset + i * n;
+        for (let j = 0; j < n; j++) c[ci + j] += s * b[bp + j];
+      }
+    }
+  } else if (!transA && transB) {
+    // B stored n×k: C[i,j] += α A[i,:]·B[j,:]
+    for (let i = 0; i < m; i++) {
+      const ai = aOffset + i * k;
+      const ci = cOffset + i * n;
+      for (let j = 0; j < n; j++) {
+        const bj = bOffset + j * k;
+        let s = 0;
+        for (let p = 0; p < k; p++) s += a[ai + p] * b[bj + p];
+        c[ci + j] += alpha * s;
+      }
+    }
+  } else {
+    // A stored k×m, B stored n×k: C[i,j] += α Σ_p A[p,i] B[j,p]
+    for (let i = 0; i < m; i++) {
+      const ci = cOffset + i * n;
+      for (let j = 0; j < n; j++) {
+        const bj = bOffset + j * k;
+        let s = 0;
+        for (let p = 0; p < k; p++) s += a[aOffset + p * m + i] * b[bj + p];
+        c[ci + j] += alpha * s;
+      }
+    }
+  }
+}
