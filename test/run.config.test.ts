@@ -1,11 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalConfig, ConfigError, loadRunConfig, parseRunConfig, type RunConfig } from '../src/run/config.js';
 import { configDigest } from '../src/run/run.js';
 
 const FIXTURES = resolve(__dirname, 'fixtures/run');
+
+const made: string[] = [];
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 const valid = (): Record<string, unknown> => ({
   model: { type: 'linear-regression', data: 'linear.csv', target: 'y', priorPrecision: 1 },
@@ -98,6 +101,7 @@ describe('run config', () => {
 
   it('reports a missing file and invalid JSON with its line and column', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sgbayes-config-'));
+    made.push(dir);
     expect(() => loadRunConfig(join(dir, 'none.json'))).toThrow(`${join(dir, 'none.json')}: file not found`);
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '{\n  "steps": 10,\n  "chains": ,\n}\n');

@@ -1,8 +1,8 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DataError } from '../src/data/errors.js';
 import { ModelError } from '../src/models/common.js';
 import { ConfigError, loadRunConfig, parseRunConfig, type RunConfig } from '../src/run/config.js';
@@ -12,7 +12,13 @@ import { runToDirectory, RunSetupError } from '../src/run/run.js';
 import { register } from '../src/cli/commands/run.js';
 
 const FIXTURES = resolve(__dirname, 'fixtures/run');
-const tempDir = (name: string): string => mkdtempSync(join(tmpdir(), `sgbayes-${name}-`));
+const made: string[] = [];
+const tempDir = (name: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), `sgbayes-${name}-`));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 function config(overrides: Record<string, unknown> = {}, model: Record<string, unknown> = {}): RunConfig {
   return parseRunConfig(

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseRunConfig, type RunConfig } from '../src/run/config.js';
 import { runToDirectory, RunStoppedError } from '../src/run/run.js';
 import { runChains } from '../src/run/driver.js';
@@ -35,7 +35,13 @@ function linearConfig(overrides: Record<string, unknown> = {}): RunConfig {
   );
 }
 
-const tempDir = (name: string): string => mkdtempSync(join(tmpdir(), `sgbayes-${name}-`));
+const made: string[] = [];
+const tempDir = (name: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), `sgbayes-${name}-`));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 /** Every file of a run directory by name (checkpoint temporaries would show up here too). */
 function filesOf(dir: string): Map<string, Buffer> {

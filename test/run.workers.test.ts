@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../src/run/config.js';
 import { runToDirectory } from '../src/run/run.js';
 
@@ -23,6 +23,9 @@ const config = parseRunConfig(
   '/',
 );
 
+const made: string[] = [];
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 function filesOf(dir: string): Map<string, Buffer> {
   return new Map(readdirSync(dir).sort().map((name) => [name, readFileSync(join(dir, name))]));
 }
@@ -30,6 +33,7 @@ function filesOf(dir: string): Map<string, Buffer> {
 describe('run on worker threads', () => {
   it('writes byte-identical files with 1 worker, 2 workers and in-process', async () => {
     const dirs = ['inprocess', 'one', 'two'].map((name) => mkdtempSync(join(tmpdir(), `sgbayes-workers-${name}-`)));
+    made.push(...dirs);
     const progress: [number, number][] = [];
     const [inProcess, one, two] = await Promise.all([
       runToDirectory({ config, outDir: dirs[0], inProcess: true }),
