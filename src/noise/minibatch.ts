@@ -5,6 +5,9 @@ import type { IndexBatch } from '../core/types.js';
 import { uniform, type Key } from '../core/random.js';
 import { NoiseError } from './types.js';
 
+/** Scratch marks of the rows taken by the current draw; all zero between calls. */
+let taken = new Uint8Array(0);
+
 /**
  * A uniformly random S-subset of the rows 0..N−1, drawn afresh from `key` alone (Floyd's algorithm,
  * O(S) time), so successive steps see independent minibatches — assumption A1 of Mandt, Hoffman &
@@ -24,11 +27,15 @@ export function independentMinibatch(key: Key, dataSize: number, batchSize: numb
     throw new NoiseError(`independentMinibatch: need integers 1 ≤ batchSize ≤ dataSize, got batchSize ${S}, dataSize ${N}`);
   }
   const u = uniform(key, S);
-  const chosen = new Set<number>();
+  if (taken.length < N) taken = new Uint8Array(N);
+  const chosen = new Int32Array(S);
   for (let j = N - S, i = 0; j < N; j++, i++) {
     // Floyd: pick t in 0..j; if already taken, take j (never taken before this round).
     const t = Math.min(j, Math.floor(u[i] * (j + 1)));
-    chosen.add(chosen.has(t) ? j : t);
+    const pick = taken[t] ? j : t;
+    taken[pick] = 1;
+    chosen[i] = pick;
   }
-  return Int32Array.from(chosen);
+  for (let i = 0; i < S; i++) taken[chosen[i]] = 0; // leave the scratch clear for the next call
+  return chosen;
 }

@@ -1,0 +1,36 @@
+/**
+ * `sgbayes experiment mandt [--quick] [--json] [--seed n]`: Table 1 and the IASG experiment of
+ * Mandt, Hoffman & Blei 2017 on the shipped red wine and breast cancer data, the OU prediction of
+ * constant SGD's covariance, and variational EM's prior precision (see docs/mandt.md).
+ * `register` adds the subcommand to the `experiment` command.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { loadBreastCancer, loadWine } from '../../data/node.js';
+import { formatMandtResult, runMandtExperiment } from '../../noise/experiment.js';
+import { toJson } from '../format.js';
+
+function parseSeed(value: string): number {
+  const seed = Number(value);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new InvalidArgumentError(`--seed must be a non-negative integer, got '${value}'`);
+  return seed;
+}
+
+/** Add `mandt` to the `experiment` command. */
+export function register(experiment: Command): void {
+  experiment
+    .command('mandt')
+    .description('constant SGD, SG-MCMC and the OU prediction against the posterior; variational EM; IASG (Mandt, Hoffman & Blei 2017)')
+    .option('--quick', 'fewer steps, chains and draws (under a minute)')
+    .option('--json', 'print { "rows": [...], "variationalEM": {...}, "iasg": {...} } as JSON')
+    .option('--seed <n>', 'root seed of minibatches, noise and data', parseSeed, 0)
+    .action((opts: { quick?: boolean; json?: boolean; seed: number }) => {
+      const result = runMandtExperiment({
+        wine: loadWine().dataset,
+        breastCancer: loadBreastCancer(),
+        quick: opts.quick ?? false,
+        seed: opts.seed,
+        onProgress: opts.json ? undefined : (message) => process.stderr.write(`… ${message}\n`),
+      });
+      process.stdout.write(`${opts.json ? toJson(result) : formatMandtResult(result)}\n`);
+    });
+}
