@@ -13,6 +13,7 @@ import type { Key } from '../core/random.js';
 import { foldIn, key as keyFromSeed } from '../core/random.js';
 import { firstNonFinite } from '../core/vec.js';
 import { Minibatcher } from '../data/minibatch.js';
+import { gradientNoiseTailIndex, type GradientNoiseTailIndex } from '../diagnostics/tailIndex.js';
 import { OnlineMoments, type MomentsKind } from './moments.js';
 
 /** Thrown when a chain's gradient or position becomes non-finite; names the chain and the step. */
@@ -84,6 +85,22 @@ export interface RunChainsOptions<State extends { position: Vec }, Info extends 
   onDraw?: (chain: number, step: number, position: Vec, info: Info) => void;
   /** Called every so often with the progress of the run. */
   onProgress?: (progress: RunProgress) => void;
+  /**
+   * Estimate the tail index of each chain's minibatch gradient noise (`gradientNoiseTailIndex`,
+   * Şimşekli et al. 2019) at its final position, and every `every` steps if given, so any sampler's
+   * run shows whether its SGD noise is heavy-tailed. `batchSize` defaults to the run's batch size.
+   */
+  tailIndex?: TailIndexDiagnosticOptions;
+}
+
+/** Options of the driver's gradient-noise tail-index diagnostic. */
+export interface TailIndexDiagnosticOptions {
+  /** Number of minibatch gradients drawn per estimate (≥ 4; ~10⁴ gives α̂ to about ±0.05). */
+  samples: number;
+  /** Minibatch size of the noise draws, < N (default the run's `batchSize`). */
+  batchSize?: number;
+  /** Also estimate after every `every`-th step (default: at the final position only). */
+  every?: number;
 }
 
 /** What one chain produced. */
@@ -106,6 +123,10 @@ export interface ChainSummary {
   draws?: Float64Array;
   /** The online accumulator, for merging with other runs. */
   moments: OnlineMoments;
+  /** Tail index of the gradient noise at the final position, when the `tailIndex` option is set. */
+  tailIndex?: GradientNoiseTailIndex;
+  /** Estimates after every `tailIndex.every`-th step (`step` = steps done), when `every` is set. */
+  tailIndexTrace?: { step: number; estimate: GradientNoiseTailIndex }[];
 }
 
 /** What `runChains` returns. */
@@ -130,6 +151,25 @@ function requireInteger(value: number, name: string, min: number): number {
     throw new DriverOptionError(`runChains: ${name} must be an integer ≥ ${min}, got ${value}`);
   }
   return value;
+}
+
+type TailIndexSettings = { samples: number; batchSize: number; every?: number };
+
+function resolveTailIndexOptions(
+  options: TailIndexDiagnosticOptions | undefined,
+  runBatchSize: number,
+  dataSize: number,
+): TailIndexSettings | undefined {
+  if (!options) return undefined;
+  const samples = requireInteger(options.samples, 'tailIndex.samples', 4);
+  const batchSize = options.batchSize === undefined ? runBatchSize : requireInteger(options.batchSize, 'tailIndex.batchSize', 1);
+  if (batchSize >= dataSize) {
+    throw new DriverOptionError(
+      `runChains: tailIndex.batchSize (${batchSize}) must be below the data size ${dataSize}, or the gradient noise is 0`,
+    );
+  }
+  const every = options.every === undefined ? undefined : requireInteger(options.every, 'tailIndex.every', 1);
+  return { samples, batchSize, every };
 }
 
 function initialPosition(
@@ -207,6 +247,7 @@ export function runChains<State extends { position: Vec }, Info extends StepInfo
   const retainedPerChain = Math.floor((steps - burnIn - 1) / thin) + 1;
   const total = chains * steps;
   const progressEvery = Math.max(1, Math.floor(steps / 200));
+  const tailOptions = resolveTailIndexOptions(options.tailIndex, batchSize, dataSize);
 
   const summaries: ChainSummary[] = [];
   for (let chain = 0; chain < chains; chain++) {
@@ -221,6 +262,11 @@ export function runChains<State extends { position: Vec }, Info extends StepInfo
     const infoAverager = new InfoAverager();
     const draws = options.keepDraws ? new Float64Array(retainedPerChain * dim) : undefined;
     let kept = 0;
+    // Diagnostic keys live under tag 3 of the chain key, apart from init (0), batches (1) and steps (2).
+    const tailKeyBase = foldIn(chainKey, 3);
+    const tailIndexAt = (position: Vec, stepsDone: number, noise: TailIndexSettings): GradientNoiseTailIndex =>
+      gradientNoiseTailIndex(target, position, foldIn(tailKeyBase, stepsDone), noise);
+    const tailIndexTrace: { step: number; estimate: GradientNoiseTailIndex }[] | undefined = tailOptions?.every ? [] : undefined;
 
     for (let t = 0; t < steps; t++) {
       const batch = batches ? batches.at(t) : (fullBatch as IndexBatch);
@@ -242,10 +288,16 @@ export function runChains<State extends { position: Vec }, Info extends StepInfo
           options.onDraw?.(chain, t, state.position, info);
         }
       }
+      if (tailIndexTrace && tailOptions?.every && (t + 1) % tailOptions.every === 0) {
+        tailIndexTrace.push({ step: t + 1, estimate: tailIndexAt(state.position, t + 1, tailOptions) });
+      }
       if (options.onProgress && ((t + 1) % progressEvery === 0 || t + 1 === steps)) {
         options.onProgress({ chain, step: t + 1, done: chain * steps + t + 1, total });
       }
     }
+    const lastTraced = tailIndexTrace?.at(-1);
+    const finalTailIndex =
+      tailOptions && (lastTraced?.step === steps ? lastTraced.estimate : tailIndexAt(state.position, steps, tailOptions));
     summaries.push({
       chain,
       count: moments.count,
@@ -256,6 +308,8 @@ export function runChains<State extends { position: Vec }, Info extends StepInfo
       finalPosition: Float64Array.from(state.position),
       draws,
       moments,
+      tailIndex: finalTailIndex,
+      tailIndexTrace,
     });
   }
 
