@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { register } from '../src/cli/commands/uci.js';
+
+const folder = join(import.meta.dirname, 'fixtures', 'nn', 'tiny-uci');
+
+/** Run `sgbayes uci <args>` on a fresh program; returns what it printed to stdout. */
+async function run(args: string[]): Promise<string> {
+  const program = new Command('sgbayes').exitOverride();
+  program.configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+  register(program);
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  try {
+    await program.parseAsync(['node', 'sgbayes', 'uci', ...args]);
+  } finally {
+    spy.mockRestore();
+  }
+  return out;
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('sgbayes uci', () => {
+  for (const method of ['mvg', 'mvg-pseudo', 'meanfield', 'sgld', 'constant-sgd']) {
+    it(`--json prints the protocol summary with per-split results (${method})`, async () => {
+      const text = await run(['--data', folder, '--method', method, '--splits', '2', '--epochs', '30', '--batch-size', '16', '--samples', '10', '--json']);
+      const result = JSON.parse(text);
+      expect(result.dataset).toBe('tiny-uci');
+      expect(result.method).toBe(method);
+      expect(result.splits).toBe(2);
+      expect(result.perSplit).toHaveLength(2);
+      for (const field of ['rmse', 'testLogLikelihood']) {
+        expect(Number.isFinite(result[field].mean)).toBe(true);
+        expect(result[field].se).toBeGreaterThanOrEqual(0);
+      }
+      // Mean and s.e. are those of the per-split values.
+      const rmses = result.perSplit.map((r: { rmse: number }) => r.rmse);
+      expect(result.rmse.mean).toBeCloseTo((rmses[0] + rmses[1]) / 2, 12);
+      expect(result.rmse.se).toBeCloseTo(Math.abs(rmses[0] - rmses[1]) / 2, 12);
+      expect(result.settings.epochs).toBe(30);
+      expect(result.settings.batchSize).toBe(16);
+    });
+  }
+
+  it('prints a table without --json', async () => {
+    const text = await run(['--data', folder, '--splits', '1', '--epochs', '5', '--samples', '5']);
+    expect(text).toMatch(/tiny-uci: mvg, 1 split\(s\), 8 hidden units, 5 epochs/);
+    expect(text).toMatch(/test log likelihood\s+-?\d/);
+  });
+
+  it('rejects a bad method, more splits than the folder has, and a missing folder, naming the problem', async () => {
+    await expect(run(['--data', folder, '--method', 'dropout'])).rejects.toThrow(/--method must be one of/);
+    await expect(run(['--data', folder, '--splits', '3'])).rejects.toThrow(/--splits 3 exceeds the 2 splits/);
+    await expect(run(['--data', join(folder, 'missing')])).rejects.toThrow(/missing/);
+  });
+});
