@@ -12,7 +12,7 @@ import { parseRunConfig } from '../src/run/config.js';
 import { runToDirectory } from '../src/run/run.js';
 import { buildRunTarget, loadRunData } from '../src/run/target.js';
 import type { LinearRegressionModel } from '../src/models/linear.js';
-import { readRunDirectory, RunDirectoryError, runDiagnostics, writeExperimentReport, writeRunReport } from '../src/report/node.js';
+import { readRunDirectory, RunDirectoryError, runDiagnostics, writeExperimentReport, writeRunReport } from '../src/run/report.js';
 import { runReportHtml, RunReportError } from '../src/report/run.js';
 import { register } from '../src/cli/commands/report.js';
 

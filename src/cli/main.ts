@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import * as demo from './commands/demo.js';
 import * as run from './commands/run.js';
 import * as experiment from './commands/experiment.js';
+import * as report from './commands/report.js';
 
 /** A CLI command module: adds its subcommand to the program. */
 export interface CommandModule {
@@ -14,7 +15,7 @@ export interface CommandModule {
 }
 
 /** Every subcommand, in the order `--help` lists them. */
-const commands: readonly CommandModule[] = [demo, run, experiment];
+const commands: readonly CommandModule[] = [demo, run, report, experiment];
 
 /** The package version, read from package.json (two levels up from both src/cli and dist/cli). */
 function packageVersion(): string {

@@ -1,6 +1,6 @@
 /**
  * The HTML report of a sampling run from its draws and diagnostics held in memory (browser-safe;
- * `src/report/node.ts` reads a run directory into this shape). One self-contained page: the R̂/ESS
+ * `src/run/report.ts` reads a run directory into this shape). One self-contained page: the R̂/ESS
  * table, trace and rank plots, marginal densities against a reference, a pair plot over the
  * reference's contours, the gradient-noise spectrum and tail index, and predictive checks.
  */

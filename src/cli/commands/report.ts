@@ -3,7 +3,7 @@
  * (docs/report.md).
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { writeRunReport } from '../../report/node.js';
+import { writeRunReport } from '../../run/report.js';
 
 function positiveInteger(name: string) {
   return (text: string): number => {

@@ -17,10 +17,10 @@ import type { Dataset } from '../data/types.js';
 import type { LinearRegressionModel } from '../models/linear.js';
 import type { LogisticRegressionModel } from '../models/logistic.js';
 import { exactNoiseCovariance } from '../noise/estimator.js';
-import { parseRunConfig, type RunConfig } from '../run/config.js';
-import { buildRunTarget, loadRunData } from '../run/target.js';
-import { experimentReportHtml, type ExperimentReport } from './experiment.js';
-import { runReportHtml, type PredictiveCheck, type ReferencePosterior, type RunReportData, type RunReportOptions } from './run.js';
+import { parseRunConfig, type RunConfig } from './config.js';
+import { buildRunTarget, loadRunData } from './target.js';
+import { experimentReportHtml, type ExperimentReport } from '../report/experiment.js';
+import { runReportHtml, type PredictiveCheck, type ReferencePosterior, type RunReportData, type RunReportOptions } from '../report/run.js';
 
 /** A run directory that cannot be read as one; the message names the file and what is wrong. */
 export class RunDirectoryError extends Error {
