@@ -86,8 +86,12 @@ export interface SlopeFit {
   /** The fitted slope of log excess risk against log n. */
   slope: number;
   intercept: number;
-  /** The slope the paper's bound predicts in this setting (see docs/hilbert-langevin.md): −1/2. */
-  predictedSlope: number;
+  /**
+   * The slope the paper's bound predicts in this setting (see docs/hilbert-langevin.md): −1/2 for
+   * regression (Theorem 2); null for classification, where Theorem 3 bounds the 0–1 excess risk by an
+   * optimisation term plus a term exponential in β = n, i.e. no polynomial slope.
+   */
+  predictedSlope: number | null;
 }
 
 /** What the experiment returns (the CLI's `--json` output). */
@@ -315,7 +319,7 @@ export function runHilbertExperiment(options: HilbertExperimentOptions = {}): Hi
       sweep.map((r) => r.n),
       sweep.map((r) => r.excessRisk),
     );
-    fits.push({ task: kind, method: 'hilbert-langevin', width: sweepWidth, slope, intercept, predictedSlope: PREDICTED_SLOPE });
+    fits.push({ task: kind, method: 'hilbert-langevin', width: sweepWidth, slope, intercept, predictedSlope: kind === 'regression' ? PREDICTED_SLOPE : null });
   }
   return {
     rows,

@@ -3,7 +3,7 @@
  * browser), and the excess-risk-against-n figure of the Hilbert-space Langevin experiment.
  */
 import { HilbertError } from './errors.js';
-import type { HilbertExperimentResult } from './experiment.js';
+import { PREDICTED_SLOPE, type HilbertExperimentResult } from './experiment.js';
 
 /** One line (with optional point markers) of a plot. */
 export interface PlotSeries {
@@ -58,10 +58,15 @@ export function logLogPlotSvg(series: readonly PlotSeries[], options: LogLogPlot
     }
   }
   if (logs.length === 0) throw new HilbertError('logLogPlotSvg: no points to plot');
-  const xMin = Math.floor(Math.min(...logs.map((p) => p[0])) - 0.05);
-  const xMax = Math.ceil(Math.max(...logs.map((p) => p[0])) + 0.05);
-  const yMin = Math.floor(Math.min(...logs.map((p) => p[1])) - 0.05);
-  const yMax = Math.ceil(Math.max(...logs.map((p) => p[1])) + 0.05);
+  // Data range plus a margin, widened to hold at least one decade tick on each axis.
+  const range = (values: number[]): [number, number] => {
+    let low = Math.min(...values) - 0.15;
+    let high = Math.max(...values) + 0.15;
+    if (Math.ceil(low) > Math.floor(high)) [low, high] = [Math.floor(low), Math.ceil(high)];
+    return [low, high];
+  };
+  const [xMin, xMax] = range(logs.map((p) => p[0]));
+  const [yMin, yMax] = range(logs.map((p) => p[1]));
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
   const px = (lx: number): number => margin.left + ((lx - xMin) / (xMax - xMin)) * plotW;
@@ -72,11 +77,11 @@ export function logLogPlotSvg(series: readonly PlotSeries[], options: LogLogPlot
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="${width / 2}" y="22" text-anchor="middle" font-size="14">${escapeXml(options.title)}</text>`,
   ];
-  for (let e = xMin; e <= xMax; e++) {
+  for (let e = Math.ceil(xMin); e <= Math.floor(xMax); e++) {
     parts.push(`<line x1="${f(px(e))}" y1="${margin.top}" x2="${f(px(e))}" y2="${margin.top + plotH}" stroke="#ddd"/>`);
     parts.push(`<text x="${f(px(e))}" y="${margin.top + plotH + 18}" text-anchor="middle">${tickLabel(e)}</text>`);
   }
-  for (let e = yMin; e <= yMax; e++) {
+  for (let e = Math.ceil(yMin); e <= Math.floor(yMax); e++) {
     parts.push(`<line x1="${margin.left}" y1="${f(py(e))}" x2="${margin.left + plotW}" y2="${f(py(e))}" stroke="#ddd"/>`);
     parts.push(`<text x="${margin.left - 8}" y="${f(py(e) + 4)}" text-anchor="end">${tickLabel(e)}</text>`);
   }
@@ -128,13 +133,14 @@ export function excessRiskPlotSvg(result: HilbertExperimentResult): string {
       });
     }
     if (kind === 'regression') {
+      const predicted = fit?.predictedSlope ?? PREDICTED_SLOPE;
       const [n0, r0] = [rows[0].n, rows[0].excessRisk];
       const nLast = rows[rows.length - 1].n;
       series.push({
-        label: `bound's slope ${result.fits[0]?.predictedSlope ?? -0.5} (Thm 2, derived)`,
+        label: `bound's slope ${predicted} (Thm 2, derived)`,
         points: [
           [n0, r0],
-          [nLast, r0 * (nLast / n0) ** (result.fits[0]?.predictedSlope ?? -0.5)],
+          [nLast, r0 * (nLast / n0) ** predicted],
         ],
         color: '#555555',
         dashed: true,
