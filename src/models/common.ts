@@ -89,6 +89,105 @@ export function allRows(n: number): IndexBatch {
   return rows;
 }
 
+/**
+ * z_i = x̃_{b_i}ᵀθ for each row index b_i of `batch` (x row-major N × p, x̃ = (x, 1) when
+ * `intercept`, the intercept θ_p added first), written into `z`. Four rows share each load of θ_j,
+ * and each row's sum runs in the same order as a plain loop, so the bits are those of one.
+ *
+ * @throws ModelError naming `where` and the position of the first index outside 0..N−1.
+ */
+export function batchLinearPredictors(
+  where: string,
+  x: Float64Array,
+  p: number,
+  rows: number,
+  intercept: boolean,
+  theta: Vec,
+  batch: IndexBatch,
+  z: Float64Array,
+): void {
+  const S = batch.length;
+  const start = intercept ? theta[p] : 0;
+  let i = 0;
+  for (; i + 3 < S; i += 4) {
+    const n0 = batch[i];
+    const n1 = batch[i + 1];
+    const n2 = batch[i + 2];
+    const n3 = batch[i + 3];
+    // One unsigned compare per row: negative indices wrap to huge values.
+    if (n0 >>> 0 >= rows || n1 >>> 0 >= rows || n2 >>> 0 >= rows || n3 >>> 0 >= rows) {
+      for (let k = i; k < i + 4; k++) if (batch[k] >>> 0 >= rows) throw badIndex(where, batch, k, rows);
+    }
+    const o0 = n0 * p;
+    const o1 = n1 * p;
+    const o2 = n2 * p;
+    const o3 = n3 * p;
+    let s0 = start;
+    let s1 = start;
+    let s2 = start;
+    let s3 = start;
+    for (let j = 0; j < p; j++) {
+      const t = theta[j];
+      s0 += t * x[o0 + j];
+      s1 += t * x[o1 + j];
+      s2 += t * x[o2 + j];
+      s3 += t * x[o3 + j];
+    }
+    z[i] = s0;
+    z[i + 1] = s1;
+    z[i + 2] = s2;
+    z[i + 3] = s3;
+  }
+  for (; i < S; i++) {
+    const n = batch[i];
+    if (n >>> 0 >= rows) throw badIndex(where, batch, i, rows);
+    const o = n * p;
+    let s = start;
+    for (let j = 0; j < p; j++) s += theta[j] * x[o + j];
+    z[i] = s;
+  }
+}
+
+/**
+ * grad_j += Σ_i w_i x̃_{b_i, j} (and grad_p += Σ_i w_i when `intercept`), summed in batch order
+ * for every j (the bits of a row-by-row loop), four rows per pass over `grad`. Indices must
+ * already be checked (e.g. by {@link batchLinearPredictors}).
+ */
+export function accumulateWeightedRows(
+  x: Float64Array,
+  p: number,
+  intercept: boolean,
+  batch: IndexBatch,
+  weights: Float64Array,
+  grad: Float64Array,
+): void {
+  const S = batch.length;
+  let i = 0;
+  for (; i + 3 < S; i += 4) {
+    const o0 = batch[i] * p;
+    const o1 = batch[i + 1] * p;
+    const o2 = batch[i + 2] * p;
+    const o3 = batch[i + 3] * p;
+    const w0 = weights[i];
+    const w1 = weights[i + 1];
+    const w2 = weights[i + 2];
+    const w3 = weights[i + 3];
+    for (let j = 0; j < p; j++) grad[j] = grad[j] + w0 * x[o0 + j] + w1 * x[o1 + j] + w2 * x[o2 + j] + w3 * x[o3 + j];
+    if (intercept) grad[p] = grad[p] + w0 + w1 + w2 + w3;
+  }
+  for (; i < S; i++) {
+    const o = batch[i] * p;
+    const w = weights[i];
+    for (let j = 0; j < p; j++) grad[j] += w * x[o + j];
+    if (intercept) grad[p] += w;
+  }
+}
+
+/** A scratch array of at least `size` entries: `current` when it is long enough, else a larger one. */
+export function scratchOf(current: Float64Array, size: number): Float64Array {
+  return current.length >= size ? current : new Float64Array(Math.max(size, 2 * current.length));
+}
+
 /** log(1 + eᶻ) without overflow for large z or loss of digits for very negative z. */
 export function softplus(z: number): number {
   return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));

@@ -15,14 +15,16 @@ import { cholesky, choleskySolve, identity, symmetricEigen } from '../core/linal
 import {
   HALF_LOG_TWO_PI,
   ModelError,
+  accumulateWeightedRows,
   allRows,
-  badIndex,
+  batchLinearPredictors,
   checkBatch,
   checkDataset,
   checkOut,
   checkTheta,
   logGamma,
   positiveOption,
+  scratchOf,
 } from './common.js';
 
 /** A Gamma(shape, rate) prior on the noise precision τ (density ∝ τ^(shape−1) e^(−rate τ)). */
@@ -129,6 +131,8 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
   const dim = q + (learnNoise ? 1 : 0);
   const { x, y } = data;
   const layout = `${p} weights${intercept ? ' + intercept' : ''}${learnNoise ? ' + log τ' : ''}`;
+  // Scratch for a batch's linear predictors (then the gradient weights), grown on demand.
+  let z: Float64Array = new Float64Array(0);
   const gammaConst = learnNoise ? learnNoise.shape * Math.log(learnNoise.rate) - logGamma(learnNoise.shape) : 0;
 
   // Sufficient statistics X̃ᵀX̃, X̃ᵀy, yᵀy: computed on first use by the closed-form extras.
@@ -163,10 +167,10 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
   }
 
   function residual(theta: Vec, n: number): number {
-    let z = intercept ? theta[p] : 0;
+    let sum = intercept ? theta[p] : 0;
     const offset = n * p;
-    for (let j = 0; j < p; j++) z += theta[j] * x[offset + j];
-    return y[n] - z;
+    for (let j = 0; j < p; j++) sum += theta[j] * x[offset + j];
+    return y[n] - sum;
   }
 
   function requireTau(where: string, given: number | undefined): number {
@@ -225,19 +229,18 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
       checkTheta(where, theta, dim, layout);
       checkBatch(where, batch);
       const tau = tauOf(theta);
-      const grad = new Float64Array(dim);
-      let sumSq = 0;
-      for (let i = 0; i < batch.length; i++) {
-        const n = batch[i];
-        if (n >>> 0 >= N) throw badIndex(where, batch, i, N);
-        const r = residual(theta, n);
-        sumSq += r * r;
-        const scaled = tau * r;
-        const offset = n * p;
-        for (let j = 0; j < p; j++) grad[j] += scaled * x[offset + j];
-        if (intercept) grad[p] += scaled;
-      }
       const S = batch.length;
+      z = scratchOf(z, S);
+      batchLinearPredictors(where, x, p, N, intercept, theta, batch, z);
+      let sumSq = 0;
+      for (let i = 0; i < S; i++) {
+        const r = y[batch[i]] - z[i];
+        sumSq += r * r;
+        // z now holds τ r_i, the weight of row i in the gradient.
+        z[i] = tau * r;
+      }
+      const grad = new Float64Array(dim);
+      accumulateWeightedRows(x, p, intercept, batch, z, grad);
       const value = 0.5 * S * Math.log(tau) - S * HALF_LOG_TWO_PI - 0.5 * tau * sumSq;
       if (learnNoise) grad[q] = 0.5 * S - 0.5 * tau * sumSq;
       return { value, grad };
@@ -249,10 +252,11 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
       checkBatch(where, batch);
       checkOut(where, out, batch.length * dim, `${batch.length} × ${dim}`);
       const tau = tauOf(theta);
+      z = scratchOf(z, batch.length);
+      batchLinearPredictors(where, x, p, N, intercept, theta, batch, z);
       for (let i = 0; i < batch.length; i++) {
         const n = batch[i];
-        if (n >>> 0 >= N) throw badIndex(where, batch, i, N);
-        const r = residual(theta, n);
+        const r = y[n] - z[i];
         const scaled = tau * r;
         const row = i * dim;
         const offset = n * p;

@@ -9,15 +9,16 @@ import type { Dataset, IndexBatch, Target, ValueGrad, Vec } from '../core/types.
 import {
   HALF_LOG_TWO_PI,
   ModelError,
+  accumulateWeightedRows,
   allRows,
-  badIndex,
+  batchLinearPredictors,
   checkBatch,
   checkDataset,
   checkOut,
   checkTheta,
   positiveOption,
+  scratchOf,
   sigmoid,
-  softplus,
   type ModeOptions,
   type ModeResult,
 } from './common.js';
@@ -65,6 +66,24 @@ export interface LogisticRegressionModel extends Target<IndexBatch> {
 const MODEL = 'logisticRegression';
 
 /**
+ * Σ_i [y_i z_i − log(1 + e^{z_i})] over a batch, with r_i = y_i − σ(z_i) written into `residuals`.
+ * One e^{−|z|} serves both: softplus(z) = max(z, 0) + log1p(e^{−|z|}) and σ(z) = 1/(1 + e^{−|z|})
+ * for z ≥ 0, e^{−|z|}/(1 + e^{−|z|}) below, the same numbers as `softplus` and `sigmoid` of common.ts.
+ */
+function logisticTerms(y: Float64Array, batch: IndexBatch, z: Float64Array, residuals: Float64Array): number {
+  let value = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const label = y[batch[i]];
+    const zi = z[i];
+    const e = Math.exp(-Math.abs(zi));
+    const log1pE = Math.log1p(e);
+    value += label * zi - (zi > 0 ? zi + log1pE : log1pE);
+    residuals[i] = label - (zi >= 0 ? 1 / (1 + e) : e / (1 + e));
+  }
+  return value;
+}
+
+/**
  * A Bayesian logistic regression target over `data` with labels y ∈ {0, 1}. The log likelihood
  * uses log σ(z) = −softplus(−z) so it is finite for any |z|; returned gradients are fresh arrays.
  */
@@ -83,6 +102,9 @@ export function logisticRegression(data: Dataset, options: LogisticRegressionOpt
   const dim = p + (intercept ? 1 : 0);
   const { x, y } = data;
   const layout = `${p} weights${intercept ? ' + intercept' : ''}`;
+  // Scratch for the linear predictors and residuals of a batch, grown on demand and reused.
+  let z: Float64Array = new Float64Array(0);
+  let residuals: Float64Array = new Float64Array(0);
 
   function logit(theta: Vec, n: number): number {
     let z = intercept ? theta[p] : 0;
@@ -115,18 +137,13 @@ export function logisticRegression(data: Dataset, options: LogisticRegressionOpt
       const where = `${MODEL}.logLikelihood`;
       checkTheta(where, theta, dim, layout);
       checkBatch(where, batch);
+      const S = batch.length;
+      z = scratchOf(z, S);
+      batchLinearPredictors(where, x, p, N, intercept, theta, batch, z);
+      residuals = scratchOf(residuals, S);
+      const value = logisticTerms(y, batch, z, residuals);
       const grad = new Float64Array(dim);
-      let value = 0;
-      for (let i = 0; i < batch.length; i++) {
-        const n = batch[i];
-        if (n >>> 0 >= N) throw badIndex(where, batch, i, N);
-        const z = logit(theta, n);
-        value += y[n] * z - softplus(z);
-        const residual = y[n] - sigmoid(z);
-        const offset = n * p;
-        for (let j = 0; j < p; j++) grad[j] += residual * x[offset + j];
-        if (intercept) grad[p] += residual;
-      }
+      accumulateWeightedRows(x, p, intercept, batch, residuals, grad);
       return { value, grad };
     },
 
@@ -135,10 +152,11 @@ export function logisticRegression(data: Dataset, options: LogisticRegressionOpt
       checkTheta(where, theta, dim, layout);
       checkBatch(where, batch);
       checkOut(where, out, batch.length * dim, `${batch.length} × ${dim}`);
+      z = scratchOf(z, batch.length);
+      batchLinearPredictors(where, x, p, N, intercept, theta, batch, z);
       for (let i = 0; i < batch.length; i++) {
         const n = batch[i];
-        if (n >>> 0 >= N) throw badIndex(where, batch, i, N);
-        const residual = y[n] - sigmoid(logit(theta, n));
+        const residual = y[n] - sigmoid(z[i]);
         const row = i * dim;
         const offset = n * p;
         for (let j = 0; j < p; j++) out[row + j] = residual * x[offset + j];
