@@ -8,6 +8,8 @@ import * as demo from './commands/demo.js';
 import * as run from './commands/run.js';
 import * as experiment from './commands/experiment.js';
 import * as report from './commands/report.js';
+import * as uci from './commands/uci.js';
+import * as fashionMnist from './commands/fashion-mnist.js';
 
 /** A CLI command module: adds its subcommand to the program. */
 export interface CommandModule {
@@ -15,7 +17,7 @@ export interface CommandModule {
 }
 
 /** Every subcommand, in the order `--help` lists them. */
-const commands: readonly CommandModule[] = [demo, run, report, experiment];
+const commands: readonly CommandModule[] = [demo, run, report, experiment, uci, fashionMnist];
 
 /** The package version, read from package.json (two levels up from both src/cli and dist/cli). */
 function packageVersion(): string {

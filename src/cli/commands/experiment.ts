@@ -3,6 +3,8 @@
  * experiment module exports `register(experiment)` and adds its own subcommand.
  */
 import type { Command } from 'commander';
+import * as hilbertLangevin from './experiment-hilbert-langevin.js';
+import * as mandt from './experiment-mandt.js';
 import * as naturalGradient from './experiment-natural-gradient.js';
 
 /** An experiment module: adds its subcommand to the `experiment` command. */
@@ -11,7 +13,7 @@ export interface ExperimentModule {
 }
 
 /** Every experiment, in the order `sgbayes experiment --help` lists them. */
-const experiments: readonly ExperimentModule[] = [naturalGradient];
+const experiments: readonly ExperimentModule[] = [mandt, naturalGradient, hilbertLangevin];
 
 /** Add `experiment` and its subcommands to the program. */
 export function register(program: Command): void {
