@@ -416,6 +416,7 @@ export function fitAdamVi<P>(target: Target<IndexBatch>, family: GaussianFamily<
   const where = 'fitAdamVi';
   const steps = options.steps;
   if (!Number.isSafeInteger(steps) || steps < 0) throw new VariationalFamilyError(`${where}: steps must be a non-negative integer, got ${steps}`);
+  if (family.dim !== target.dim) throw new VariationalFamilyError(`${where}: the family has dim ${family.dim} but the target has dim ${target.dim}`);
   const N = target.dataSize;
   const batchSize = options.batchSize ?? N;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > N) throw new VariationalFamilyError(`${where}: batchSize must be an integer in [1, ${N}], got ${batchSize}`);
