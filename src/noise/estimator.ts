@@ -62,6 +62,56 @@ function checkGrads(where: string, grads: Float64Array, batchSize: number, dim: 
   }
 }
 
+// Scratch for the centred copy of a batch in batchNoiseCovariance, grown on demand (no reentrancy).
+let centredScratch = new Float64Array(0);
+
+/**
+ * The sample covariance of one minibatch of per-example gradients as a noise estimate with
+ * count 1 (Mandt, Hoffman & Blei 2017, Eq. 21 with κ = 1):
+ *
+ *   Ĉ = (1/(S−1)) Σ_i (g_i − ḡ)(g_i − ḡ)ᵀ,
+ *
+ * keeping Tr Ĉ ('scalar'), also diag Ĉ ('diagonal'), or also Ĉ ('full'). The same numbers as
+ * `createNoiseEstimator(kind, dim, { decay: 1 })` after one `update` and `snapshot`, without
+ * building an estimator: the hot path of adaptive constant SGD and SGFS.
+ *
+ * @param perExampleGrads - S×d row-major (S ≥ 2; only the first S·d entries are read).
+ * @throws NoiseError for a bad dimension, batch size or non-finite gradient.
+ */
+export function batchNoiseCovariance(
+  kind: 'scalar' | 'diagonal' | 'full',
+  dim: number,
+  perExampleGrads: Float64Array,
+  batchSize: number,
+): NoiseCovariance {
+  if (kind !== 'scalar' && kind !== 'diagonal' && kind !== 'full') {
+    throw new NoiseError(`batchNoiseCovariance: kind must be 'scalar', 'diagonal' or 'full', got '${String(kind)}'`);
+  }
+  if (!Number.isInteger(dim) || dim < 1) throw new NoiseError(`batchNoiseCovariance: dim must be a positive integer, got ${dim}`);
+  checkGrads('noiseEstimator.update', perExampleGrads, batchSize, dim, 2);
+  const size = batchSize * dim;
+  if (centredScratch.length < size) centredScratch = new Float64Array(size);
+  const centred = centredScratch;
+  centred.set(perExampleGrads.subarray(0, size));
+  centreRows(centred, batchSize, dim);
+  const scale = 1 / (batchSize - 1);
+  const diag = new Float64Array(dim);
+  let trace = 0;
+  for (let k = 0; k < dim; k++) {
+    let s = 0;
+    for (let i = 0; i < batchSize; i++) s += centred[i * dim + k] * centred[i * dim + k];
+    s *= scale;
+    trace += s;
+    diag[k] = s;
+  }
+  if (kind === 'scalar') return { kind, dim, trace, count: 1 };
+  if (kind === 'diagonal') return { kind, dim, trace, diag, count: 1 };
+  const full = new Float64Array(dim * dim);
+  addOuterProducts(full, centred, batchSize, dim, scale);
+  mirrorLower(full, dim);
+  return { kind, dim, trace, diag, full, count: 1 };
+}
+
 /** Centre the rows of an S×d matrix in place and return their mean. */
 function centreRows(grads: Float64Array, rows: number, dim: number): Float64Array {
   const mean = new Float64Array(dim);
@@ -71,13 +121,33 @@ function centreRows(grads: Float64Array, rows: number, dim: number): Float64Arra
   return mean;
 }
 
-/** Σ_i z_i z_iᵀ · scale added into `out` (d×d), z_i the rows of a centred S×d matrix. */
+/**
+ * Σ_i z_i z_iᵀ · scale added into the lower triangle of `out` (d×d), z_i the rows of a centred S×d
+ * matrix. Four rows per pass over `out`; every entry still sums its rows in order (same bits as a
+ * row-by-row loop: the entries are never −0, so the terms with a zero factor change nothing).
+ */
 function addOuterProducts(out: Float64Array, centred: Float64Array, rows: number, dim: number, scale: number): void {
-  for (let i = 0; i < rows; i++) {
+  let i = 0;
+  for (; i + 3 < rows; i += 4) {
+    const r0 = i * dim;
+    const r1 = r0 + dim;
+    const r2 = r1 + dim;
+    const r3 = r2 + dim;
+    for (let a = 0; a < dim; a++) {
+      const z0 = centred[r0 + a] * scale;
+      const z1 = centred[r1 + a] * scale;
+      const z2 = centred[r2 + a] * scale;
+      const z3 = centred[r3 + a] * scale;
+      const outRow = a * dim;
+      for (let b = 0; b <= a; b++) {
+        out[outRow + b] = out[outRow + b] + z0 * centred[r0 + b] + z1 * centred[r1 + b] + z2 * centred[r2 + b] + z3 * centred[r3 + b];
+      }
+    }
+  }
+  for (; i < rows; i++) {
     const row = i * dim;
     for (let a = 0; a < dim; a++) {
       const za = centred[row + a] * scale;
-      if (za === 0) continue;
       const outRow = a * dim;
       for (let b = 0; b <= a; b++) out[outRow + b] += za * centred[row + b];
     }

@@ -10,7 +10,7 @@ import type { IndexBatch, Sampler, Schedule, StepInfo, Target, Transform, Vec } 
 import { scheduleValue } from '../core/types.js';
 import type { Key } from '../core/random.js';
 import { minibatchGradient } from '../models/estimator.js';
-import { createNoiseEstimator, defaultNoiseDecay } from '../noise/estimator.js';
+import { batchNoiseCovariance, createNoiseEstimator, defaultNoiseDecay } from '../noise/estimator.js';
 import { optimalPreconditioner, type OptimalPreconditionerKind } from '../noise/optimal.js';
 import type { NoiseCovariance, Preconditioner } from '../noise/types.js';
 import { checkPreconditioner, meanStepSize, scaleByPreconditioner, type PreconditionerState } from '../transforms/preconditioner.js';
@@ -74,9 +74,8 @@ export function updateNoiseEstimate(
   batchSize: number,
   decay: Schedule = defaultNoiseDecay(),
 ): NoiseCovariance {
-  const estimator = createNoiseEstimator(kind, dim, { decay: 1 });
-  estimator.update(perExampleGrads, batchSize);
-  const batch = estimator.snapshot();
+  const fast = (kind === 'scalar' || kind === 'diagonal' || kind === 'full') && Number.isInteger(dim) && dim >= 1;
+  const batch = fast ? batchNoiseCovariance(kind, dim, perExampleGrads, batchSize) : generalBatchEstimate(kind, dim, perExampleGrads, batchSize);
   const t = (previous?.count ?? 0) + 1;
   if (previous === null) return { ...batch, count: 1 };
   if (previous.kind !== kind || previous.dim !== dim) {
@@ -84,16 +83,28 @@ export function updateNoiseEstimate(
   }
   const kappa = scheduleValue(decay, t);
   if (!(kappa > 0 && kappa <= 1)) throw new ConstantSgdOptionError(`updateNoiseEstimate: decay κ_${t} must be in (0, 1], got ${kappa}`);
-  const mix = (a: Float64Array | undefined, b: Float64Array | undefined): Float64Array | undefined =>
-    a && b ? a.map((v, i) => (1 - kappa) * v + kappa * b[i]) : undefined;
   return {
     kind,
     dim,
     trace: (1 - kappa) * previous.trace + kappa * batch.trace,
-    diag: mix(previous.diag, batch.diag),
-    full: mix(previous.full, batch.full),
+    diag: mixInto(previous.diag, batch.diag, kappa),
+    full: mixInto(previous.full, batch.full, kappa),
     count: t,
   };
+}
+
+/** The batch estimate through a one-off estimator (kinds and sizes the fast path does not take; it throws). */
+function generalBatchEstimate(kind: string, dim: number, perExampleGrads: Float64Array, batchSize: number): NoiseCovariance {
+  const estimator = createNoiseEstimator(kind as 'scalar', dim, { decay: 1 });
+  estimator.update(perExampleGrads, batchSize);
+  return estimator.snapshot();
+}
+
+/** (1 − κ) a + κ b written into b (a fresh batch array) and returned; undefined unless both exist. */
+function mixInto(a: Float64Array | undefined, b: Float64Array | undefined, kappa: number): Float64Array | undefined {
+  if (!a || !b) return undefined;
+  for (let i = 0; i < b.length; i++) b[i] = (1 - kappa) * a[i] + kappa * b[i];
+  return b;
 }
 
 /** The noise-estimate kind an optimal preconditioner needs: Tr C, diag C, or C. */
@@ -101,14 +112,24 @@ export function noiseKindFor(kind: OptimalPreconditionerKind): 'scalar' | 'diago
   return kind === 'scalar' ? 'scalar' : kind === 'full' ? 'full' : 'diagonal';
 }
 
-/** Per-example log-likelihood gradients of the batch (S×d), or a clear error if the target has none. */
-export function perExampleGradients<Batch>(target: Target<Batch>, theta: Vec, batch: Batch, where: string): { grads: Float64Array; batchSize: number } {
+/**
+ * Per-example log-likelihood gradients of the batch (S×d), or a clear error if the target has none.
+ * With `out` of at least S·d entries they are written there (and `grads` is `out`), else into a
+ * fresh array.
+ */
+export function perExampleGradients<Batch>(
+  target: Target<Batch>,
+  theta: Vec,
+  batch: Batch,
+  where: string,
+  out?: Float64Array,
+): { grads: Float64Array; batchSize: number } {
   if (!target.perExampleGrads) {
     throw new ConstantSgdOptionError(`${where}: estimating the gradient noise online needs target.perExampleGrads, which this target lacks`);
   }
   const batchSize = target.batchSize(batch);
   if (batchSize < 2) throw new ConstantSgdOptionError(`${where}: estimating the gradient noise needs batches of ≥ 2 examples, got ${batchSize}`);
-  const grads = new Float64Array(batchSize * target.dim);
+  const grads = out !== undefined && out.length >= batchSize * target.dim ? out : new Float64Array(batchSize * target.dim);
   target.perExampleGrads(theta, batch, grads);
   return { grads, batchSize };
 }
@@ -250,6 +271,8 @@ export function constantSgd<Batch>(
   }
   const estimateFrom = adaptive ? (adaptive.estimateFrom ?? Math.floor(adaptive.warmup / 2)) : 0;
   const gradient = new Float64Array(dim);
+  // Per-example gradients of the warm-up batches, reused from step to step.
+  let perExample: Float64Array | undefined;
   return {
     init(position: Vec, _key: Key): ConstantSgdState<unknown> {
       if (position.length !== dim) {
@@ -283,7 +306,8 @@ export function constantSgd<Batch>(
           current = { preconditioner: optimal } satisfies PreconditionerState;
           adapted = true;
         } else if (t >= estimateFrom) {
-          const { grads, batchSize } = perExampleGradients(target, state.position, batch, 'constantSgd');
+          const { grads, batchSize } = perExampleGradients(target, state.position, batch, 'constantSgd', perExample);
+          perExample = grads;
           noise = updateNoiseEstimate(noise, noiseKindFor(adaptive.kind), dim, grads, batchSize, adaptive.decay);
         }
       }
