@@ -5,12 +5,20 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { printTable, runNaturalGradientExperiment } from '../../expfam/experiment.js';
+import { loadBreastCancer } from '../../data/node.js';
+import { printNgviTable, runNgviComparison } from '../../vi/ngvi.js';
 import { toJson } from '../format.js';
 
 function parseSeed(value: string): number {
   const seed = Number(value);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new InvalidArgumentError(`--seed must be a non-negative integer, got '${value}'`);
   return seed;
+}
+
+function parsePositiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
+  return n;
 }
 
 function parseCValues(value: string): number[] {
@@ -30,7 +38,15 @@ export function register(experiment: Command): void {
     .option('--seed <n>', 'seed of starts, targets and noise', parseSeed, 0)
     .option('--c <list>', 'comma-separated reparameterisation factors', parseCValues, [0.1, 0.5, 1, 2, 10])
     .option('--no-sweep', 'skip the largest-stable-step sweeps')
-    .action((opts: { json?: boolean; seed: number; c: number[]; sweep: boolean }) => {
+    .option('--vi', 'instead: natural-gradient VI vs Adam VI on Bayesian logistic regression (breast cancer), passes to the reference ELBO')
+    .option('--passes <n>', 'with --vi: passes over the data per run', parsePositiveInteger, 60)
+    .option('--batch-size <n>', 'with --vi: minibatch size', parsePositiveInteger, 32)
+    .action((opts: { json?: boolean; seed: number; c: number[]; sweep: boolean; vi?: boolean; passes: number; batchSize: number }) => {
+      if (opts.vi) {
+        const vi = runNgviComparison({ dataset: loadBreastCancer(), maxPasses: opts.passes, batchSize: opts.batchSize, seed: opts.seed });
+        process.stdout.write(`${opts.json ? toJson(vi) : printNgviTable(vi.rows)}\n`);
+        return;
+      }
       const result = runNaturalGradientExperiment({ seed: opts.seed, cValues: opts.c, skipSweep: !opts.sweep });
       process.stdout.write(`${opts.json ? toJson(result) : printTable(result.rows)}\n`);
     });

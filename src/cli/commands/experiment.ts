@@ -3,6 +3,7 @@
  * experiment module exports `register(experiment)` and adds its own subcommand.
  */
 import type { Command } from 'commander';
+import * as heavyTails from './experiment-heavy-tails.js';
 import * as hilbertLangevin from './experiment-hilbert-langevin.js';
 import * as mandt from './experiment-mandt.js';
 import * as naturalGradient from './experiment-natural-gradient.js';
@@ -13,7 +14,7 @@ export interface ExperimentModule {
 }
 
 /** Every experiment, in the order `sgbayes experiment --help` lists them. */
-const experiments: readonly ExperimentModule[] = [mandt, naturalGradient, hilbertLangevin];
+const experiments: readonly ExperimentModule[] = [mandt, naturalGradient, hilbertLangevin, heavyTails];
 
 /** Add `experiment` and its subcommands to the program. */
 export function register(program: Command): void {
