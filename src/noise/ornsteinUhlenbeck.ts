@@ -274,7 +274,7 @@ export function sgldStationaryCovariance(setting: SgldSetting & DiscreteOption):
 }
 
 /** Options of {@link sgfsStationaryCovariance}. */
-export interface SgfsSetting {
+export interface SgfsStationarySetting {
   hessian: Float64Array;
   noise: NoiseCovariance | Float64Array;
   /** H. */
@@ -292,7 +292,7 @@ export interface SgfsSetting {
  * Eq. 26 and Theorem 5): M = εHA, Q = ε²H(BBᵀ/S)H + εH EEᵀ H, so the OU equation is
  * HAΣ + ΣAH = H(εBBᵀ/S + EEᵀ)H, solved by A⁻¹/N at H* = (2/N)(εBBᵀ/S + EEᵀ)⁻¹ (Theorem 5).
  */
-export function sgfsStationaryCovariance(setting: SgfsSetting & DiscreteOption): Float64Array {
+export function sgfsStationaryCovariance(setting: SgfsStationarySetting & DiscreteOption): Float64Array {
   const where = 'sgfsStationaryCovariance';
   const A = setting.hessian;
   const d = dimOfHessian(where, A);
