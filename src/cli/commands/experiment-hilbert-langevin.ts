@@ -10,6 +10,7 @@ import { runHilbertExperiment, type HilbertExperimentResult } from '../../hilber
 import { excessRiskPlotSvg } from '../../hilbert/plot.js';
 import { createProgress, type Progress } from '../progress.js';
 import { formatNumber, formatTable, toJson } from '../format.js';
+import { writeReportIfAsked } from '../experimentReport.js';
 
 /** The experiment's human-readable report: the width sweep, the sample-size sweep and the fitted slopes. */
 export function formatHilbertExperiment(result: HilbertExperimentResult): string {
@@ -64,7 +65,8 @@ export function register(experiment: Command): void {
     .option('--json', 'print { rows, traces, fits, settings } as JSON instead of tables')
     .option('--seed <s>', 'random seed', nonNegativeInteger('--seed'), 0)
     .option('--svg <path>', 'also write the log–log excess-risk plot to this SVG file')
-    .action((flags: { quick?: boolean; json?: boolean; seed: number; svg?: string }) => {
+    .option('--report <file>', 'also write an HTML report (tables and the log–log plot)')
+    .action(async (flags: { quick?: boolean; json?: boolean; seed: number; svg?: string; report?: string }) => {
       const json = flags.json === true;
       // The number of runs is known only once the grid is built, so the bar starts on the first report.
       let progress: Progress | undefined;
@@ -90,5 +92,11 @@ export function register(experiment: Command): void {
         }
       }
       process.stdout.write(json ? `${toJson(result)}\n` : `${formatHilbertExperiment(result)}\n`);
+      await writeReportIfAsked(flags.report, () => ({
+        title: 'Infinite-dimensional Langevin dynamics for two-layer networks (Suzuki 2020)',
+        meta: [`sgbayes experiment hilbert-langevin${flags.quick ? ' --quick' : ''} --seed ${flags.seed}`],
+        rows: result.rows as unknown as Record<string, unknown>[],
+        figures: [{ svg: excessRiskPlotSvg(result), caption: 'Excess risk against n on log–log axes with the predicted slope.' }],
+      }));
     });
 }

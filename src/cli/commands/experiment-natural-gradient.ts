@@ -8,6 +8,8 @@ import { printTable, runNaturalGradientExperiment } from '../../expfam/experimen
 import { loadBreastCancer } from '../../data/node.js';
 import { printNgviTable, runNgviComparison } from '../../vi/ngvi.js';
 import { toJson } from '../format.js';
+import { writeReportIfAsked } from '../experimentReport.js';
+import { scatterSpec } from '../../report/figures.js';
 
 function parseSeed(value: string): number {
   const seed = Number(value);
@@ -41,13 +43,32 @@ export function register(experiment: Command): void {
     .option('--vi', 'instead: natural-gradient VI vs Adam VI on Bayesian logistic regression (breast cancer), passes to the reference ELBO')
     .option('--passes <n>', 'with --vi: passes over the data per run', parsePositiveInteger, 60)
     .option('--batch-size <n>', 'with --vi: minibatch size', parsePositiveInteger, 32)
-    .action((opts: { json?: boolean; seed: number; c: number[]; sweep: boolean; vi?: boolean; passes: number; batchSize: number }) => {
+    .option('--report <file>', 'also write an HTML report (table and figure)')
+    .action(async (opts: { json?: boolean; seed: number; c: number[]; sweep: boolean; vi?: boolean; passes: number; batchSize: number; report?: string }) => {
       if (opts.vi) {
         const vi = runNgviComparison({ dataset: loadBreastCancer(), maxPasses: opts.passes, batchSize: opts.batchSize, seed: opts.seed });
         process.stdout.write(`${opts.json ? toJson(vi) : printNgviTable(vi.rows)}\n`);
+        await writeReportIfAsked(opts.report, () => ({
+          title: 'Natural-gradient VI vs Adam VI: passes to the reference ELBO',
+          meta: [`sgbayes experiment natural-gradient --vi --passes ${opts.passes} --batch-size ${opts.batchSize} --seed ${opts.seed}`],
+          rows: vi.rows as unknown as Record<string, unknown>[],
+        }));
         return;
       }
       const result = runNaturalGradientExperiment({ seed: opts.seed, cValues: opts.c, skipSweep: !opts.sweep });
       process.stdout.write(`${opts.json ? toJson(result) : printTable(result.rows)}\n`);
+      const rows = result.rows.map((row) => ({ ...row, coordinates: row.c === null ? 'original' : `c = ${row.c}` }));
+
+      await writeReportIfAsked(opts.report, () => ({
+
+        title: 'Natural gradient descent for KL minimisation (Datar & Ay 2025)',
+
+        meta: [`sgbayes experiment natural-gradient --seed ${opts.seed}`],
+
+        rows,
+
+        figures: [{ spec: scatterSpec({ title: 'Measured vs predicted local rate', data: rows, x: 'predictedRate', y: 'measuredRate', color: 'method', logX: true, logY: true }), caption: 'Each point is one family, direction and coordinate choice.' }],
+
+      }));
     });
 }
