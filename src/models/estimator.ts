@@ -4,6 +4,29 @@
 import type { Target, ValueGrad, Vec } from '../core/types.js';
 import { ModelError } from './common.js';
 
+/**
+ * A model's allocation-free minibatch kernel: writes ∇log p(θ) + scale · ∇ Σ_batch log p(x|θ) into
+ * `out` and returns log p(θ) + scale · Σ_batch log p(x|θ), with the same numbers and errors as
+ * calling `logPrior` and `logLikelihood` and combining them.
+ */
+export type ScaledLogPosterior<Batch> = (theta: Vec, batch: Batch, scale: number, out: Vec) => number;
+
+const scaledKernels = new WeakMap<object, ScaledLogPosterior<unknown>>();
+
+/**
+ * Registers `kernel` as the fused form of `target`'s prior plus scaled likelihood, so that
+ * {@link minibatchGradient} and {@link fullGradient} skip the two temporary gradients. Used by the
+ * built-in models; a kernel must agree with `logPrior` and `logLikelihood` bit for bit.
+ */
+export function registerScaledLogPosterior<Batch>(target: Target<Batch>, kernel: ScaledLogPosterior<Batch>): void {
+  scaledKernels.set(target, kernel as ScaledLogPosterior<unknown>);
+}
+
+/** The fused kernel registered for `target`, if any. */
+export function scaledLogPosteriorOf<Batch>(target: Target<Batch>): ScaledLogPosterior<Batch> | undefined {
+  return scaledKernels.get(target) as ScaledLogPosterior<Batch> | undefined;
+}
+
 function outputBuffer(where: string, dim: number, out: Vec | undefined): Vec {
   if (out === undefined) return new Float64Array(dim);
   if (!(out instanceof Float64Array) || out.length !== dim) {
@@ -34,6 +57,8 @@ export function minibatchGradient<Batch>(target: Target<Batch>, theta: Vec, batc
   const S = target.batchSize(batch);
   if (!(S > 0)) throw new ModelError(`${where}: the batch is empty (batch size ${S}); the N/S scaling needs S ≥ 1`);
   const scale = target.dataSize / S;
+  const kernel = scaledKernels.get(target);
+  if (kernel !== undefined) return { value: kernel(theta, batch, scale, grad), grad };
   const prior = target.logPrior(theta);
   const likelihood = target.logLikelihood(theta, batch);
   for (let i = 0; i < grad.length; i++) grad[i] = prior.grad[i] + scale * likelihood.grad[i];
@@ -46,6 +71,9 @@ export function minibatchGradient<Batch>(target: Target<Batch>, theta: Vec, batc
  */
 export function fullGradient<Batch>(target: Target<Batch>, theta: Vec, out?: Vec): ValueGrad {
   const grad = outputBuffer('fullGradient', target.dim, out);
+  const kernel = scaledKernels.get(target);
+  // prior + 1·likelihood has the bits of prior + likelihood.
+  if (kernel !== undefined) return { value: kernel(theta, target.fullBatch(), 1, grad), grad };
   const prior = target.logPrior(theta);
   const likelihood = target.logLikelihood(theta, target.fullBatch());
   for (let i = 0; i < grad.length; i++) grad[i] = prior.grad[i] + likelihood.grad[i];

@@ -12,6 +12,7 @@
  */
 import type { Dataset, IndexBatch, Target, ValueGrad, Vec } from '../core/types.js';
 import { cholesky, choleskySolve, identity, symmetricEigen } from '../core/linalg.js';
+import { registerScaledLogPosterior } from './estimator.js';
 import {
   HALF_LOG_TWO_PI,
   ModelError,
@@ -193,6 +194,48 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
     return { L, mean: choleskySolve(L, rhs, q) };
   }
 
+  const priorWhere = `${MODEL}.logPrior`;
+  const likelihoodWhere = `${MODEL}.logLikelihood`;
+
+  /** log p(θ) with its gradient written into `grad` (every entry). */
+  function logPriorInto(theta: Vec, grad: Vec): number {
+    checkTheta(priorWhere, theta, dim, layout);
+    let sq = 0;
+    for (let i = 0; i < q; i++) {
+      sq += theta[i] * theta[i];
+      grad[i] = -lambda * theta[i];
+    }
+    let value = 0.5 * q * Math.log(lambda) - q * HALF_LOG_TWO_PI - 0.5 * lambda * sq;
+    if (learnNoise) {
+      // Density of u = log τ: Gamma(e^u) · e^u, so the exponent of τ is shape, not shape − 1.
+      const u = theta[q];
+      const tau = Math.exp(u);
+      value += gammaConst + learnNoise.shape * u - learnNoise.rate * tau;
+      grad[q] = learnNoise.shape - learnNoise.rate * tau;
+    }
+    return value;
+  }
+
+  /** The batch log likelihood, its gradient added into `grad` (zeros for the gradient alone; the log τ entry is set). */
+  function logLikelihoodInto(theta: Vec, batch: IndexBatch, grad: Vec): number {
+    checkTheta(likelihoodWhere, theta, dim, layout);
+    checkBatch(likelihoodWhere, batch);
+    const tau = tauOf(theta);
+    const S = batch.length;
+    z = scratchOf(z, S);
+    batchLinearPredictors(likelihoodWhere, x, p, N, intercept, theta, batch, z);
+    let sumSq = 0;
+    for (let i = 0; i < S; i++) {
+      const r = y[batch[i]] - z[i];
+      sumSq += r * r;
+      // z now holds τ r_i, the weight of row i in the gradient.
+      z[i] = tau * r;
+    }
+    accumulateWeightedRows(x, p, intercept, batch, z, grad);
+    if (learnNoise) grad[q] = 0.5 * S - 0.5 * tau * sumSq;
+    return 0.5 * S * Math.log(tau) - S * HALF_LOG_TWO_PI - 0.5 * tau * sumSq;
+  }
+
   const model: LinearRegressionModel = {
     data,
     dim,
@@ -206,44 +249,13 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
     layout,
 
     logPrior(theta) {
-      checkTheta(`${MODEL}.logPrior`, theta, dim, layout);
       const grad = new Float64Array(dim);
-      let sq = 0;
-      for (let i = 0; i < q; i++) {
-        sq += theta[i] * theta[i];
-        grad[i] = -lambda * theta[i];
-      }
-      let value = 0.5 * q * Math.log(lambda) - q * HALF_LOG_TWO_PI - 0.5 * lambda * sq;
-      if (learnNoise) {
-        // Density of u = log τ: Gamma(e^u) · e^u, so the exponent of τ is shape, not shape − 1.
-        const u = theta[q];
-        const tau = Math.exp(u);
-        value += gammaConst + learnNoise.shape * u - learnNoise.rate * tau;
-        grad[q] = learnNoise.shape - learnNoise.rate * tau;
-      }
-      return { value, grad };
+      return { value: logPriorInto(theta, grad), grad };
     },
 
     logLikelihood(theta, batch) {
-      const where = `${MODEL}.logLikelihood`;
-      checkTheta(where, theta, dim, layout);
-      checkBatch(where, batch);
-      const tau = tauOf(theta);
-      const S = batch.length;
-      z = scratchOf(z, S);
-      batchLinearPredictors(where, x, p, N, intercept, theta, batch, z);
-      let sumSq = 0;
-      for (let i = 0; i < S; i++) {
-        const r = y[batch[i]] - z[i];
-        sumSq += r * r;
-        // z now holds τ r_i, the weight of row i in the gradient.
-        z[i] = tau * r;
-      }
       const grad = new Float64Array(dim);
-      accumulateWeightedRows(x, p, intercept, batch, z, grad);
-      const value = 0.5 * S * Math.log(tau) - S * HALF_LOG_TWO_PI - 0.5 * tau * sumSq;
-      if (learnNoise) grad[q] = 0.5 * S - 0.5 * tau * sumSq;
-      return { value, grad };
+      return { value: logLikelihoodInto(theta, batch, grad), grad };
     },
 
     perExampleGrads(theta, batch, out) {
@@ -372,6 +384,16 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
       return linearPredictor(where, theta, xNew, p, intercept);
     },
   };
+  const likelihoodGrad = new Float64Array(dim);
+  registerScaledLogPosterior(model, (theta, batch, scale, out) => {
+    checkTheta(priorWhere, theta, dim, layout);
+    likelihoodGrad.fill(0);
+    const likelihood = logLikelihoodInto(theta, batch, likelihoodGrad);
+    // Last, as it reads each θ_i before writing out_i: `out` may alias θ.
+    const prior = logPriorInto(theta, out);
+    for (let i = 0; i < dim; i++) out[i] = out[i] + scale * likelihoodGrad[i];
+    return prior + scale * likelihood;
+  });
   return model;
 }
 

@@ -22,6 +22,7 @@ import {
   type ModeOptions,
   type ModeResult,
 } from './common.js';
+import { registerScaledLogPosterior } from './estimator.js';
 import { linearPredictor } from './linear.js';
 import { newtonMode } from './newton.js';
 
@@ -106,6 +107,34 @@ export function logisticRegression(data: Dataset, options: LogisticRegressionOpt
   let z: Float64Array = new Float64Array(0);
   let residuals: Float64Array = new Float64Array(0);
 
+  const priorWhere = `${MODEL}.logPrior`;
+  const likelihoodWhere = `${MODEL}.logLikelihood`;
+  const priorConstant = 0.5 * dim * Math.log(lambda) - dim * HALF_LOG_TWO_PI;
+
+  /** log N(θ; 0, λ⁻¹I) with its gradient −λθ written into `grad`. */
+  function logPriorInto(theta: Vec, grad: Vec): number {
+    checkTheta(priorWhere, theta, dim, layout);
+    let sq = 0;
+    for (let i = 0; i < dim; i++) {
+      sq += theta[i] * theta[i];
+      grad[i] = -lambda * theta[i];
+    }
+    return priorConstant - 0.5 * lambda * sq;
+  }
+
+  /** The batch log likelihood, its gradient added into `grad` (zeros for the gradient alone). */
+  function logLikelihoodInto(theta: Vec, batch: IndexBatch, grad: Vec): number {
+    checkTheta(likelihoodWhere, theta, dim, layout);
+    checkBatch(likelihoodWhere, batch);
+    const S = batch.length;
+    z = scratchOf(z, S);
+    batchLinearPredictors(likelihoodWhere, x, p, N, intercept, theta, batch, z);
+    residuals = scratchOf(residuals, S);
+    const value = logisticTerms(y, batch, z, residuals);
+    accumulateWeightedRows(x, p, intercept, batch, residuals, grad);
+    return value;
+  }
+
   function logit(theta: Vec, n: number): number {
     let z = intercept ? theta[p] : 0;
     const offset = n * p;
@@ -123,28 +152,13 @@ export function logisticRegression(data: Dataset, options: LogisticRegressionOpt
     layout,
 
     logPrior(theta) {
-      checkTheta(`${MODEL}.logPrior`, theta, dim, layout);
       const grad = new Float64Array(dim);
-      let sq = 0;
-      for (let i = 0; i < dim; i++) {
-        sq += theta[i] * theta[i];
-        grad[i] = -lambda * theta[i];
-      }
-      return { value: 0.5 * dim * Math.log(lambda) - dim * HALF_LOG_TWO_PI - 0.5 * lambda * sq, grad };
+      return { value: logPriorInto(theta, grad), grad };
     },
 
     logLikelihood(theta, batch) {
-      const where = `${MODEL}.logLikelihood`;
-      checkTheta(where, theta, dim, layout);
-      checkBatch(where, batch);
-      const S = batch.length;
-      z = scratchOf(z, S);
-      batchLinearPredictors(where, x, p, N, intercept, theta, batch, z);
-      residuals = scratchOf(residuals, S);
-      const value = logisticTerms(y, batch, z, residuals);
       const grad = new Float64Array(dim);
-      accumulateWeightedRows(x, p, intercept, batch, residuals, grad);
-      return { value, grad };
+      return { value: logLikelihoodInto(theta, batch, grad), grad };
     },
 
     perExampleGrads(theta, batch, out) {
@@ -216,5 +230,15 @@ export function logisticRegression(data: Dataset, options: LogisticRegressionOpt
       );
     },
   };
+  const likelihoodGrad = new Float64Array(dim);
+  registerScaledLogPosterior(model, (theta, batch, scale, out) => {
+    checkTheta(priorWhere, theta, dim, layout);
+    likelihoodGrad.fill(0);
+    const likelihood = logLikelihoodInto(theta, batch, likelihoodGrad);
+    // Last, as it reads each θ_i before writing out_i: `out` may alias θ.
+    const prior = logPriorInto(theta, out);
+    for (let i = 0; i < dim; i++) out[i] = out[i] + scale * likelihoodGrad[i];
+    return prior + scale * likelihood;
+  });
   return model;
 }
