@@ -13,6 +13,7 @@ import type { Key } from '../core/random.js';
 import { foldIn, key as keyFromSeed } from '../core/random.js';
 import { firstNonFinite } from '../core/vec.js';
 import { Minibatcher } from '../data/minibatch.js';
+import { independentMinibatch } from '../noise/minibatch.js';
 import { gradientNoiseTailIndex, type GradientNoiseTailIndex } from '../diagnostics/tailIndex.js';
 import { OnlineMoments, type MomentsKind } from './moments.js';
 
@@ -75,6 +76,14 @@ export interface RunChainsOptions<State extends { position: Vec }, Info extends 
   thin?: number;
   /** S, the minibatch size; S ≥ N uses the full batch every step. */
   batchSize: number;
+  /**
+   * How minibatches are drawn (default 'epochs'): 'epochs' shuffles the data once per epoch and walks
+   * through it (each example once per epoch); 'independent' draws a fresh uniform S-subset every step
+   * from foldIn(k_c, 1) and t, the scheme under which Mandt, Hoffman & Blei's (2017) OU analysis of
+   * constant SGD holds — with epochs the minibatch noise sums to zero over each epoch and constant
+   * SGD's stationary covariance falls below the predicted one.
+   */
+  batching?: 'epochs' | 'independent';
   /** Seed of the run's root key. */
   seed: number;
   /** Which second moments to keep (default 'full' up to dim 1000, else 'diagonal'). */
@@ -248,12 +257,18 @@ export function runChains<State extends { position: Vec }, Info extends StepInfo
   const total = chains * steps;
   const progressEvery = Math.max(1, Math.floor(steps / 200));
   const tailOptions = resolveTailIndexOptions(options.tailIndex, batchSize, dataSize);
+  const batching = options.batching ?? 'epochs';
+  if (batching !== 'epochs' && batching !== 'independent') {
+    throw new DriverOptionError(`runChains: batching must be 'epochs' or 'independent', got ${JSON.stringify(batching)}`);
+  }
+  const independent = batching === 'independent';
 
   const summaries: ChainSummary[] = [];
   for (let chain = 0; chain < chains; chain++) {
     const chainKey = foldIn(rootKey, chain);
     // Same batches as minibatchAt(foldIn(k_c, 1), N, S, t), with the epoch's permutation cached.
-    const batches = fullBatch ? undefined : new Minibatcher(foldIn(chainKey, 1), dataSize, batchSize);
+    const batchKey = foldIn(chainKey, 1);
+    const epochs = fullBatch || independent ? undefined : new Minibatcher(batchKey, dataSize, batchSize);
     const stepKeyBase = foldIn(chainKey, 2);
     const sampler = typeof options.sampler === 'function' ? options.sampler(chain) : options.sampler;
     const theta0 = initialPosition(options.initial, chain, chainKey, dim);
@@ -269,7 +284,7 @@ export function runChains<State extends { position: Vec }, Info extends StepInfo
     const tailIndexTrace: { step: number; estimate: GradientNoiseTailIndex }[] | undefined = tailOptions?.every ? [] : undefined;
 
     for (let t = 0; t < steps; t++) {
-      const batch = batches ? batches.at(t) : (fullBatch as IndexBatch);
+      const batch = fullBatch ?? (epochs ? epochs.at(t) : independentMinibatch(foldIn(batchKey, t), dataSize, batchSize));
       const [next, info] = sampler.step(foldIn(stepKeyBase, t), state, batch);
       if (!Number.isFinite(info.gradNorm)) {
         throw new DivergenceError(chain, t, 'gradient', `gradient norm is ${info.gradNorm}`, info.stepSize);
