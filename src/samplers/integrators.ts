@@ -5,6 +5,7 @@
  * The Hamiltonian is H(θ, p) = −log π(θ) + ½ pᵀ M⁻¹ p with M⁻¹ = diag(inverseMetric).
  */
 import type { Target, ValueGrad, Vec } from '../core/types.js';
+import { scaledLogPosteriorOf } from '../models/estimator.js';
 
 /** Bad input to a Hamiltonian sampler (options, initial point, target); the message names what and where. */
 export class HamiltonianInputError extends Error {
@@ -70,6 +71,14 @@ export function logDensityOf<B>(model: LogDensityModel | Target<B>): LogDensityF
   }
   const batch = target.fullBatch();
   const dim = target.dim;
+  const kernel = scaledLogPosteriorOf(target);
+  if (kernel !== undefined) {
+    // The model's fused kernel at scale 1: the bits of prior + likelihood, without two temporaries.
+    return checkedDensity((theta) => {
+      const grad = new Float64Array(dim);
+      return { value: kernel(theta, batch, 1, grad), grad };
+    }, dim);
+  }
   return checkedDensity((theta) => {
     const prior = target.logPrior(theta);
     const likelihood = target.logLikelihood(theta, batch);

@@ -83,6 +83,18 @@ function noUTurn(velocityA: Vec, velocityB: Vec, rho: Vec): boolean {
   return a > 0 && b > 0;
 }
 
+/** {@link noUTurn} with ρ = ρ₁ + p, summed on the fly rather than into a new array. */
+function noUTurnPlus(velocityA: Vec, velocityB: Vec, rho: Vec, momentum: Vec): boolean {
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < rho.length; i++) {
+    const r = rho[i] + momentum[i];
+    a += velocityA[i] * r;
+    b += velocityB[i] * r;
+  }
+  return a > 0 && b > 0;
+}
+
 /**
  * Whether the merge of tree A and tree B, built after A in the same direction, keeps going (A's
  * "near" end is the one away from B, B's "near" end is the one next to A):
@@ -92,8 +104,8 @@ function noUTurn(velocityA: Vec, velocityB: Vec, rho: Vec): boolean {
 function mergeKeepsGoing(a: Subtree, b: Subtree, rhoMerged: Vec): boolean {
   return (
     noUTurn(a.velocityNear, b.velocityFar, rhoMerged) &&
-    noUTurn(a.velocityNear, b.velocityNear, sum(a.rho, b.momentumNear)) &&
-    noUTurn(a.velocityFar, b.velocityFar, sum(b.rho, a.momentumFar))
+    noUTurnPlus(a.velocityNear, b.velocityNear, a.rho, b.momentumNear) &&
+    noUTurnPlus(a.velocityFar, b.velocityFar, b.rho, a.momentumFar)
   );
 }
 
@@ -162,7 +174,8 @@ export function nuts<B>(model: LogDensityModel | Target<B>, options: NutsOptions
           velocityNear: v,
           momentumFar: momentum,
           velocityFar: v,
-          rho: Float64Array.from(momentum),
+          // Subtree arrays are never written after creation, so a leaf's ρ = p can share p.
+          rho: momentum,
         };
       }
       const inner = buildTree(depth - 1, sign);
