@@ -62,8 +62,9 @@ function checkGrads(where: string, grads: Float64Array, batchSize: number, dim: 
   }
 }
 
-// Scratch for the centred copy of a batch in batchNoiseCovariance, grown on demand (no reentrancy).
-let centredScratch = new Float64Array(0);
+// Column-major scratch of batchNoiseCovariance (centred, and centred × scale), grown on demand.
+let centredColumns = new Float64Array(0);
+let scaledColumns = new Float64Array(0);
 
 /**
  * The sample covariance of one minibatch of per-example gradients as a noise estimate with
@@ -72,11 +73,12 @@ let centredScratch = new Float64Array(0);
  *   Ĉ = (1/(S−1)) Σ_i (g_i − ḡ)(g_i − ḡ)ᵀ,
  *
  * keeping Tr Ĉ ('scalar'), also diag Ĉ ('diagonal'), or also Ĉ ('full'). The same numbers as
- * `createNoiseEstimator(kind, dim, { decay: 1 })` after one `update` and `snapshot`, without
- * building an estimator: the hot path of adaptive constant SGD and SGFS.
+ * `createNoiseEstimator(kind, dim, { decay: 1 })` after one `update` and `snapshot` (each entry
+ * sums over the batch in row order), without building an estimator: the hot path of adaptive
+ * constant SGD and SGFS. The gradients are transposed so that four entries of Ĉ accumulate at once.
  *
  * @param perExampleGrads - S×d row-major (S ≥ 2; only the first S·d entries are read).
- * @throws NoiseError for a bad dimension, batch size or non-finite gradient.
+ * @throws NoiseError for a bad kind, dimension, batch size or non-finite gradient.
  */
 export function batchNoiseCovariance(
   kind: 'scalar' | 'diagonal' | 'full',
@@ -89,25 +91,67 @@ export function batchNoiseCovariance(
   }
   if (!Number.isInteger(dim) || dim < 1) throw new NoiseError(`batchNoiseCovariance: dim must be a positive integer, got ${dim}`);
   checkGrads('noiseEstimator.update', perExampleGrads, batchSize, dim, 2);
-  const size = batchSize * dim;
-  if (centredScratch.length < size) centredScratch = new Float64Array(size);
-  const centred = centredScratch;
-  centred.set(perExampleGrads.subarray(0, size));
-  centreRows(centred, batchSize, dim);
-  const scale = 1 / (batchSize - 1);
+  const S = batchSize;
+  const size = S * dim;
+  if (centredColumns.length < size) {
+    centredColumns = new Float64Array(size);
+    scaledColumns = new Float64Array(size);
+  }
+  const centred = centredColumns;
+  const scaled = scaledColumns;
+  const scale = 1 / (S - 1);
   const diag = new Float64Array(dim);
   let trace = 0;
   for (let k = 0; k < dim; k++) {
-    let s = 0;
-    for (let i = 0; i < batchSize; i++) s += centred[i * dim + k] * centred[i * dim + k];
-    s *= scale;
-    trace += s;
-    diag[k] = s;
+    let mean = 0;
+    for (let i = 0; i < S; i++) mean += perExampleGrads[i * dim + k];
+    mean /= S;
+    const column = k * S;
+    let sq = 0;
+    for (let i = 0; i < S; i++) {
+      const c = perExampleGrads[i * dim + k] - mean;
+      centred[column + i] = c;
+      scaled[column + i] = c * scale;
+      sq += c * c;
+    }
+    sq *= scale;
+    trace += sq;
+    diag[k] = sq;
   }
   if (kind === 'scalar') return { kind, dim, trace, count: 1 };
   if (kind === 'diagonal') return { kind, dim, trace, diag, count: 1 };
   const full = new Float64Array(dim * dim);
-  addOuterProducts(full, centred, batchSize, dim, scale);
+  for (let a = 0; a < dim; a++) {
+    const za = a * S;
+    let b = 0;
+    for (; b + 3 <= a; b += 4) {
+      const c0 = b * S;
+      const c1 = c0 + S;
+      const c2 = c1 + S;
+      const c3 = c2 + S;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let i = 0; i < S; i++) {
+        const z = scaled[za + i];
+        s0 += z * centred[c0 + i];
+        s1 += z * centred[c1 + i];
+        s2 += z * centred[c2 + i];
+        s3 += z * centred[c3 + i];
+      }
+      full[a * dim + b] = s0;
+      full[a * dim + b + 1] = s1;
+      full[a * dim + b + 2] = s2;
+      full[a * dim + b + 3] = s3;
+    }
+    for (; b <= a; b++) {
+      const cb = b * S;
+      let sum = 0;
+      for (let i = 0; i < S; i++) sum += scaled[za + i] * centred[cb + i];
+      full[a * dim + b] = sum;
+    }
+  }
   mirrorLower(full, dim);
   return { kind, dim, trace, diag, full, count: 1 };
 }

@@ -13,7 +13,8 @@ import { minibatchGradient } from '../models/estimator.js';
 import { batchNoiseCovariance, createNoiseEstimator, defaultNoiseDecay } from '../noise/estimator.js';
 import { optimalPreconditioner, type OptimalPreconditionerKind } from '../noise/optimal.js';
 import type { NoiseCovariance, Preconditioner } from '../noise/types.js';
-import { checkPreconditioner, meanStepSize, scaleByPreconditioner, type PreconditionerState } from '../transforms/preconditioner.js';
+import { TransformError, checkLength } from '../transforms/errors.js';
+import { applyPreconditioner, checkPreconditioner, meanStepSize, scaleByPreconditioner, type PreconditionerState } from '../transforms/preconditioner.js';
 
 /** Thrown when a constant-SGD-family sampler gets an invalid option or per-step value. */
 export class ConstantSgdOptionError extends RangeError {
@@ -271,6 +272,8 @@ export function constantSgd<Batch>(
   }
   const estimateFrom = adaptive ? (adaptive.estimateFrom ?? Math.floor(adaptive.warmup / 2)) : 0;
   const gradient = new Float64Array(dim);
+  // H ĝ for a preconditioner given as data, rewritten every step.
+  const preconditioned = new Float64Array(dim);
   // Per-example gradients of the warm-up batches, reused from step to step.
   let perExample: Float64Array | undefined;
   return {
@@ -313,7 +316,20 @@ export function constantSgd<Batch>(
       }
       const { grad, logPosterior } = lossGradient(target, state.position, batch, gradient);
       // `current` was made by this transform's init or update, or is an adapted PreconditionerState.
-      const [update, transformState] = transform.update(grad, current as never, state.position, { step: t });
+      let update: Vec;
+      let transformState: unknown;
+      if (kind === 'transform') {
+        [update, transformState] = transform.update(grad, current as never, state.position, { step: t });
+      } else {
+        // scaleByPreconditioner's update (same checks and numbers), into a reused buffer.
+        const held = (current as PreconditionerState).preconditioner;
+        if (held.kind === 'diagonal') checkLength('scaleByPreconditioner', grad, held.h.length);
+        if (held.kind === 'full' && held.H.length !== grad.length * grad.length) {
+          throw new TransformError(`scaleByPreconditioner: gradient has length ${grad.length}, H has ${held.H.length} entries`);
+        }
+        update = applyPreconditioner(held, grad, preconditioned);
+        transformState = current;
+      }
       const next = new Float64Array(dim);
       let gradSq = 0;
       let updateSq = 0;
