@@ -1,6 +1,7 @@
 /**
  * sgbayes public API: explicit named re-exports of every browser-safe module.
- * Node-only helpers (file readers, shipped data, run directories) are in `sgbayes/node`.
+ * Node-only helpers (file readers, shipped data, run directories) are in `sgbayes/node`; the
+ * plotting and HTML-report helpers (which load Vega) in `sgbayes/report`.
  */
 export { scheduleValue } from './core/types.js';
 export type { Dataset, IndexBatch, Vec, ValueGrad, Schedule, Target, StepInfo, Sampler, TransformContext, Transform, VariationalFamily } from './core/types.js';
@@ -73,6 +74,4 @@ export { ExponentialFamilyError, checkMean, checkNatural, dualPotential, klDiver
 export type { ExponentialFamily, BernoulliFamily, CategoricalFamily, PoissonFamily, GaussianFamily, MultivariateGaussianFamily, OdeOptions, OdeResult, OdeRightHandSide, ContinuousTrajectory, DecayRateOptions, DirectionOptions, DiscreteTrajectory, Flow, FlowMethod, FlowPrediction, FlowSpec, GradientNoise, IntegrateOptions, IterateOptions, KLDirection, KLProblem, LinearReparameterisation, LocalRateOptions, PaperRates, StableStepOptions, ExperimentTarget, NaturalGradientExperimentOptions, NaturalGradientRow } from './expfam/index.js';
 export { HilbertError, explicitStepLimit, neuronSpectrum, operatorDiagonal, twoLayerForward, twoLayerNetwork, gibbsTarget, hilbertLangevin, hilbertLangevinInit, hilbertLangevinKernel, riskMetrics, teacherStudentTask, HILBERT_METHODS, PREDICTED_SLOPE, firstRows, logLogFit, runHilbertExperiment, runHilbertMethod, sampleSizeSchedule, excessRiskPlotSvg, logLogPlotSvg } from './hilbert/index.js';
 export type { NeuronSpectrumOptions, HilbertLoss, TwoLayerNetwork, TwoLayerNetworkOptions, HilbertLangevinInfo, HilbertLangevinOptions, HilbertLangevinState, HilbertScheme, RiskModel, RiskMetrics, TaskKind, TeacherStudentOptions, TeacherStudentTask, HilbertExperimentOptions, HilbertExperimentResult, HilbertExperimentRow, HilbertMethod, HilbertRunSpec, HilbertTrace, SlopeFit, LogLogPlotOptions, PlotSeries } from './hilbert/index.js';
-export { FigureError, REPORT_CONFIG, renderSvg, escapeHtml, formatCell, htmlTable, htmlFigure, htmlPage, EllipseError, gaussianEllipse, ellipseRadius, FigureDataError, traceSpec, rankSpec, densitySpec, pairSpec, spectrumSpec, reliabilitySpec, coverageSpec, lineSpec, scatterSpec, barSpec, RunReportError, runReportHtml, ExperimentReportError, experimentReportHtml } from './report/index.js';
-export type { TopLevelSpec, CellClass, PageSection, ReferenceMarginal, ReferenceGaussian2, ChartOptions, ReferencePosterior, PredictiveCheck, RunReportData, RunReportOptions, ExperimentFigure, ExperimentReport } from './report/index.js';
 export * as ad from './autodiff/index.js';

@@ -18,7 +18,7 @@ describe('README', () => {
       .replace('steps: 100_000, burnIn: 20_000', 'steps: 20_000, burnIn: 4_000');
     expect(code.split('\n').filter((l) => l.trim()).length).toBeLessThanOrEqual(16);
     const dir = mkdtempSync(join(tmpdir(), 'sgbayes-readme-'));
-    const file = join(dir, 'example.ts');
+    const file = join(dir, 'example.mts');
     writeFileSync(file, code);
     const out = execFileSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8' });
     const kl = Number(/symmetrised KL to the exact posterior: ([\d.]+)/.exec(out)?.[1]);

@@ -16,11 +16,11 @@ export interface Key {
   readonly lo: number;
 }
 
-const ROT = [13, 15, 26, 6, 17, 29, 16, 24];
-
 /**
  * Threefry-2x32-20 block cipher: encrypts the counter (c0, c1) under key (k0, k1).
  * Writes the two output words into `out[offset]`, `out[offset + 1]` (unsigned 32-bit).
+ * The 20 rounds (rotations 13 15 26 6 / 17 29 16 24, a key injection every 4) are unrolled with the
+ * key schedule in locals: this is the innermost loop of every random draw.
  */
 export function threefry2x32(
   k0: number,
@@ -30,24 +30,61 @@ export function threefry2x32(
   out: Uint32Array,
   offset = 0,
 ): void {
-  const ks0 = k0 >>> 0;
-  const ks1 = k1 >>> 0;
-  const ks2 = (0x1bd11bda ^ ks0 ^ ks1) >>> 0;
+  const ks0 = k0 | 0;
+  const ks1 = k1 | 0;
+  const ks2 = 0x1bd11bda ^ ks0 ^ ks1;
   let x0 = (c0 + ks0) | 0;
   let x1 = (c1 + ks1) | 0;
-  const ks = [ks0, ks1, ks2];
-  for (let group = 0; group < 5; group++) {
-    const rbase = (group & 1) * 4;
-    for (let r = 0; r < 4; r++) {
-      const rot = ROT[rbase + r];
-      x0 = (x0 + x1) | 0;
-      x1 = (x1 << rot) | (x1 >>> (32 - rot));
-      x1 ^= x0;
-    }
-    const inj = group + 1;
-    x0 = (x0 + ks[inj % 3]) | 0;
-    x1 = (x1 + ks[(inj + 1) % 3] + inj) | 0;
-  }
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 13) | (x1 >>> 19)) ^ x0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 15) | (x1 >>> 17)) ^ x0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 26) | (x1 >>> 6)) ^ x0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 6) | (x1 >>> 26)) ^ x0;
+  x0 = (x0 + ks1) | 0;
+  x1 = (x1 + ks2 + 1) | 0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 17) | (x1 >>> 15)) ^ x0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 29) | (x1 >>> 3)) ^ x0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 16) | (x1 >>> 16)) ^ x0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 24) | (x1 >>> 8)) ^ x0;
+  x0 = (x0 + ks2) | 0;
+  x1 = (x1 + ks0 + 2) | 0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 13) | (x1 >>> 19)) ^ x0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 15) | (x1 >>> 17)) ^ x0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 26) | (x1 >>> 6)) ^ x0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 6) | (x1 >>> 26)) ^ x0;
+  x0 = (x0 + ks0) | 0;
+  x1 = (x1 + ks1 + 3) | 0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 17) | (x1 >>> 15)) ^ x0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 29) | (x1 >>> 3)) ^ x0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 16) | (x1 >>> 16)) ^ x0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 24) | (x1 >>> 8)) ^ x0;
+  x0 = (x0 + ks1) | 0;
+  x1 = (x1 + ks2 + 4) | 0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 13) | (x1 >>> 19)) ^ x0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 15) | (x1 >>> 17)) ^ x0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 26) | (x1 >>> 6)) ^ x0;
+  x0 = (x0 + x1) | 0;
+  x1 = ((x1 << 6) | (x1 >>> 26)) ^ x0;
+  x0 = (x0 + ks2) | 0;
+  x1 = (x1 + ks0 + 5) | 0;
   out[offset] = x0 >>> 0;
   out[offset + 1] = x1 >>> 0;
 }
