@@ -92,6 +92,7 @@ export function runRobustRegression(options: { rows?: number; steps?: number; se
     steps,
     burnIn: 1000,
     batchSize,
+    batching: 'independent', // fresh minibatches each step: the OU analysis behind H* assumes them
     seed,
     moments: 'full',
   });
