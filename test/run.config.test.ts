@@ -47,7 +47,7 @@ describe('run config', () => {
     expect(config.model.standardize).toBe(false);
     expect(config).toMatchObject({ steps: 2000, burnIn: 500, thin: 2, chains: 2, seed: 7, batchSize: 20, checkpointEvery: 250, initRadius: 0 });
     const minimal = parseRunConfig(valid(), 'run.json', FIXTURES);
-    expect(minimal).toMatchObject({ burnIn: 0, thin: 1, chains: 4, seed: 0, checkpointEvery: 1000 });
+    expect(minimal).toMatchObject({ burnIn: 0, thin: 1, chains: 4, seed: 0, checkpointEvery: 1000, batching: 'epochs' });
     expect(minimal.workers).toBeUndefined();
   });
 
@@ -66,6 +66,7 @@ describe('run config', () => {
     ['model.target', '', 'model.target: expected a non-empty string, got ""'],
     ['model.intercept', 'yes', 'model.intercept: expected true or false, got "yes"'],
     ['model', 'linear.csv', 'model: expected an object, got "linear.csv"'],
+    ['batching', 'random', `batching: expected 'epochs' or 'independent', got "random"`],
   ])('%s = %j is refused with its field and value', (path, value, message) => {
     expect(problemsOf(withChange(path, value))).toEqual([message]);
   });

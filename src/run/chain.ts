@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import type { IndexBatch, StepInfo, Target, Vec } from '../core/types.js';
 import { foldIn, key as keyFromSeed, uniform, type Key } from '../core/random.js';
 import { firstNonFinite } from '../core/vec.js';
-import { Minibatcher } from '../data/minibatch.js';
 import { getSampler } from '../samplers/registry.js';
 import { nuts } from '../samplers/nuts.js';
 import { hmc } from '../samplers/hmc.js';
@@ -29,7 +28,7 @@ import {
   type HamiltonianSampler,
 } from '../samplers/adaptation.js';
 import type { HamiltonianState } from '../samplers/integrators.js';
-import { DivergenceError } from './driver.js';
+import { DivergenceError, minibatchSource } from './driver.js';
 import { OnlineMoments, type MomentsSnapshot } from './moments.js';
 import { HAMILTONIAN_SAMPLERS, type RunConfig } from './config.js';
 import { chainFileNames, ChainDrawFiles, infoColumnNames, writeFileAtomic, type DrawFileLengths } from './files.js';
@@ -65,12 +64,11 @@ function registryKernel(config: RunConfig, target: Target<IndexBatch>, chain: nu
     stepSize: config.sampler.stepSize as number,
     ...(config.sampler.temperature !== undefined ? { temperature: config.sampler.temperature } : {}),
   });
-  const fullBatch = config.batchSize >= target.dataSize ? target.fullBatch() : undefined;
-  const batches = fullBatch ? undefined : new Minibatcher(foldIn(k, 1), target.dataSize, config.batchSize);
+  const batchAt = minibatchSource(target, config.batchSize, foldIn(k, 1), config.batching);
   const stepKeys = foldIn(k, 2);
   return {
     init: () => sampler.init(initialPosition(config, k, target.dim), foldIn(k, 0)),
-    step: (t, state) => sampler.step(foldIn(stepKeys, t), state, batches ? batches.at(t) : (fullBatch as IndexBatch)),
+    step: (t, state) => sampler.step(foldIn(stepKeys, t), state, batchAt(t)),
     position: (state) => state.position,
   };
 }

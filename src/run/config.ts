@@ -74,6 +74,8 @@ export interface RunConfig {
   seed: number;
   /** S, the minibatch size (S ≥ N: full batch; ignored by NUTS/HMC). */
   batchSize: number;
+  /** 'epochs' (default: shuffled epochs) or 'independent' (a fresh S-subset per step; see runChains). */
+  batching: 'epochs' | 'independent';
   /** Write a checkpoint every this many steps of a chain. */
   checkpointEvery: number;
   /** Worker threads (default: one per core, at most one per chain); never changes the draws. */
@@ -193,6 +195,7 @@ const runSchema = z
       chains: integerAtLeast(1, 10_000).default(4),
       seed: integerAtLeast(0, 2 ** 32 - 1).default(0),
       batchSize: integerAtLeast(1),
+      batching: z.enum(['epochs', 'independent'], { error: expected("'epochs' or 'independent'") }).default('epochs'),
       checkpointEvery: integerAtLeast(1).default(1000),
       workers: integerAtLeast(1, 1024).optional(),
       initRadius: nonNegativeNumber().default(0),

@@ -83,7 +83,7 @@ export interface RunChainsOptions<State extends { position: Vec }, Info extends 
    * constant SGD holds — with epochs the minibatch noise sums to zero over each epoch and constant
    * SGD's stationary covariance falls below the predicted one.
    */
-  batching?: 'epochs' | 'independent';
+  batching?: Batching;
   /** Seed of the run's root key. */
   seed: number;
   /** Which second moments to keep (default 'full' up to dim 1000, else 'diagonal'). */
@@ -225,6 +225,29 @@ class InfoAverager {
   }
 }
 
+/** How minibatches are drawn: shuffled epochs, or a fresh uniform S-subset every step. */
+export type Batching = 'epochs' | 'independent';
+
+/**
+ * The minibatch of each step t of a chain whose batch key is `batchKey`: the full batch when S ≥ N;
+ * with 'epochs' minibatchAt(batchKey, N, S, t) (the epoch's permutation cached); with
+ * 'independent' independentMinibatch(foldIn(batchKey, t), N, S). Shared by `runChains` and the
+ * `sgbayes run` chains so both draw exactly the same batches.
+ */
+export function minibatchSource(target: Target<IndexBatch>, batchSize: number, batchKey: Key, batching: Batching = 'epochs'): (t: number) => IndexBatch {
+  if (batching !== 'epochs' && batching !== 'independent') {
+    throw new DriverOptionError(`batching must be 'epochs' or 'independent', got ${JSON.stringify(batching)}`);
+  }
+  const dataSize = target.dataSize;
+  if (batchSize >= dataSize) {
+    const full = target.fullBatch();
+    return () => full;
+  }
+  if (batching === 'independent') return (t) => independentMinibatch(foldIn(batchKey, t), dataSize, batchSize);
+  const epochs = new Minibatcher(batchKey, dataSize, batchSize);
+  return (t) => epochs.at(t);
+}
+
 /**
  * Run K chains of a sampler for T steps each (sequentially, in this thread) and summarise them.
  *
@@ -251,7 +274,6 @@ export function runChains<State extends { position: Vec }, Info extends StepInfo
   }
   const momentsKind: MomentsKind = options.moments ?? (dim <= 1000 ? 'full' : 'diagonal');
   const dataSize = target.dataSize;
-  const fullBatch = batchSize >= dataSize ? target.fullBatch() : undefined;
   const rootKey = keyFromSeed(options.seed);
   const retainedPerChain = Math.floor((steps - burnIn - 1) / thin) + 1;
   const total = chains * steps;
@@ -261,14 +283,12 @@ export function runChains<State extends { position: Vec }, Info extends StepInfo
   if (batching !== 'epochs' && batching !== 'independent') {
     throw new DriverOptionError(`runChains: batching must be 'epochs' or 'independent', got ${JSON.stringify(batching)}`);
   }
-  const independent = batching === 'independent';
 
   const summaries: ChainSummary[] = [];
   for (let chain = 0; chain < chains; chain++) {
     const chainKey = foldIn(rootKey, chain);
     // Same batches as minibatchAt(foldIn(k_c, 1), N, S, t), with the epoch's permutation cached.
-    const batchKey = foldIn(chainKey, 1);
-    const epochs = fullBatch || independent ? undefined : new Minibatcher(batchKey, dataSize, batchSize);
+    const batchAt = minibatchSource(target, batchSize, foldIn(chainKey, 1), batching);
     const stepKeyBase = foldIn(chainKey, 2);
     const sampler = typeof options.sampler === 'function' ? options.sampler(chain) : options.sampler;
     const theta0 = initialPosition(options.initial, chain, chainKey, dim);
@@ -284,7 +304,7 @@ export function runChains<State extends { position: Vec }, Info extends StepInfo
     const tailIndexTrace: { step: number; estimate: GradientNoiseTailIndex }[] | undefined = tailOptions?.every ? [] : undefined;
 
     for (let t = 0; t < steps; t++) {
-      const batch = fullBatch ?? (epochs ? epochs.at(t) : independentMinibatch(foldIn(batchKey, t), dataSize, batchSize));
+      const batch = batchAt(t);
       const [next, info] = sampler.step(foldIn(stepKeyBase, t), state, batch);
       if (!Number.isFinite(info.gradNorm)) {
         throw new DivergenceError(chain, t, 'gradient', `gradient norm is ${info.gradNorm}`, info.stepSize);
