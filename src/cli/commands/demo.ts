@@ -3,7 +3,6 @@
  * compared with the exact Gaussian posterior.
  */
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { loadWine } from '../../data/node.js';
 import { fitStandardizer } from '../../data/preprocess.js';
 import { linearRegression, type LinearRegressionModel } from '../../models/linear.js';
@@ -12,6 +11,7 @@ import { runChains } from '../../run/driver.js';
 import { symmetricGaussianKL } from '../../diagnostics/gaussian.js';
 import { createProgress } from '../progress.js';
 import { formatNumber, formatTable, toJson } from '../format.js';
+import { fraction, nonNegativeInteger, positiveInteger, positiveNumber } from '../options.js';
 
 /** Settings of the demo run. */
 export interface DemoOptions {
@@ -190,38 +190,6 @@ export function formatDemo(result: DemoResult): string {
     `symmetrised KL(sample Gaussian ‖ exact posterior) = ${formatNumber(result.symmetricKL)}`,
     `${result.draws} draws in ${result.seconds.toFixed(1)} s`,
   ].join('\n');
-}
-
-function positiveInteger(name: string) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got '${text}'`);
-    return value;
-  };
-}
-
-function nonNegativeInteger(name: string) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got '${text}'`);
-    return value;
-  };
-}
-
-function positiveNumber(name: string) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got '${text}'`);
-    return value;
-  };
-}
-
-function fraction(name: string) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!Number.isFinite(value) || value < 0 || value >= 1) throw new InvalidArgumentError(`${name} must be in [0, 1), got '${text}'`);
-    return value;
-  };
 }
 
 /** Register `sgbayes demo` on the program. */

@@ -5,22 +5,17 @@
  * τ between α and the gap (see docs/heavy-tails.md). `register` adds it to the `experiment` command.
  */
 import { writeFileSync } from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Dataset } from '../../core/types.js';
 import { loadDigits, readIdxDataset } from '../../data/node.js';
 import { formatHeavyTails, heavyTailsSettings, runHeavyTails, type HeavyTailsResult } from '../../experiments/heavyTails.js';
 import { heavyTailsPlotSvg } from '../../experiments/heavyTailsPlot.js';
 import { createProgress, type Progress } from '../progress.js';
 import { toJson } from '../format.js';
+import { parseSeed } from '../options.js';
 
 /** Where Debian's dataset-fashion-mnist package installs the IDX files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
-
-function parseSeed(value: string): number {
-  const seed = Number(value);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new InvalidArgumentError(`--seed must be a non-negative integer, got '${value}'`);
-  return seed;
-}
 
 /** The shipped digits with pixels scaled from 0–16 to [0, 1], as one pool for train and test. */
 export function digitsPool(): Dataset {

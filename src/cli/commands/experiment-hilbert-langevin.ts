@@ -5,12 +5,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { runHilbertExperiment, type HilbertExperimentResult } from '../../hilbert/experiment.js';
 import { excessRiskPlotSvg } from '../../hilbert/plot.js';
 import { createProgress, type Progress } from '../progress.js';
 import { formatNumber, formatTable, toJson } from '../format.js';
 import { writeReportIfAsked } from '../experimentReport.js';
+import { nonNegativeInteger } from '../options.js';
 
 /** The experiment's human-readable report: the width sweep, the sample-size sweep and the fitted slopes. */
 export function formatHilbertExperiment(result: HilbertExperimentResult): string {
@@ -46,14 +46,6 @@ export function formatHilbertExperiment(result: HilbertExperimentResult): string
     '',
     ...fits,
   ].join('\n');
-}
-
-function nonNegativeInteger(name: string) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got '${text}'`);
-    return value;
-  };
 }
 
 /** Register `hilbert-langevin` on the `experiment` command. */

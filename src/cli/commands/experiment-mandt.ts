@@ -4,18 +4,13 @@
  * constant SGD's covariance, and variational EM's prior precision (see docs/mandt.md).
  * `register` adds the subcommand to the `experiment` command.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { loadBreastCancer, loadWine } from '../../data/node.js';
 import { formatMandtResult, runMandtExperiment } from '../../noise/experiment.js';
 import { toJson } from '../format.js';
 import { writeReportIfAsked } from '../experimentReport.js';
 import { barSpec } from '../../report/figures.js';
-
-function parseSeed(value: string): number {
-  const seed = Number(value);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new InvalidArgumentError(`--seed must be a non-negative integer, got '${value}'`);
-  return seed;
-}
+import { parseSeed } from '../options.js';
 
 /** Add `mandt` to the `experiment` command. */
 export function register(experiment: Command): void {

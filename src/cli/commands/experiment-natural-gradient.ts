@@ -10,18 +10,7 @@ import { printNgviTable, runNgviComparison } from '../../vi/ngvi.js';
 import { toJson } from '../format.js';
 import { writeReportIfAsked } from '../experimentReport.js';
 import { scatterSpec } from '../../report/figures.js';
-
-function parseSeed(value: string): number {
-  const seed = Number(value);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new InvalidArgumentError(`--seed must be a non-negative integer, got '${value}'`);
-  return seed;
-}
-
-function parsePositiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
-  return n;
-}
+import { parseSeed, positiveInteger } from '../options.js';
 
 function parseCValues(value: string): number[] {
   const values = value.split(',').map((s) => Number(s.trim()));
@@ -41,8 +30,8 @@ export function register(experiment: Command): void {
     .option('--c <list>', 'comma-separated reparameterisation factors', parseCValues, [0.1, 0.5, 1, 2, 10])
     .option('--no-sweep', 'skip the largest-stable-step sweeps')
     .option('--vi', 'instead: natural-gradient VI vs Adam VI on Bayesian logistic regression (breast cancer), passes to the reference ELBO')
-    .option('--passes <n>', 'with --vi: passes over the data per run', parsePositiveInteger, 60)
-    .option('--batch-size <n>', 'with --vi: minibatch size', parsePositiveInteger, 32)
+    .option('--passes <n>', 'with --vi: passes over the data per run', positiveInteger('--passes'), 60)
+    .option('--batch-size <n>', 'with --vi: minibatch size', positiveInteger('--batch-size'), 32)
     .option('--report <file>', 'also write an HTML report (table and figure)')
     .action(async (opts: { json?: boolean; seed: number; c: number[]; sweep: boolean; vi?: boolean; passes: number; batchSize: number; report?: string }) => {
       if (opts.vi) {

@@ -4,14 +4,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { writeRunReport } from '../../run/report.js';
-
-function positiveInteger(name: string) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got '${text}'`);
-    return value;
-  };
-}
+import { positiveInteger } from '../options.js';
 
 function parameterPair(text: string): [string, string] {
   const parts = text.split(',').map((s) => s.trim());

@@ -4,11 +4,12 @@
  * (docs/runs.md).
  */
 import cliProgress from 'cli-progress';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { loadRunConfig } from '../../run/config.js';
 import { runToDirectory, type RunReport } from '../../run/run.js';
 import { formatSummary } from '../../diagnostics/summary.js';
 import { toJson } from '../format.js';
+import { positiveInteger } from '../options.js';
 
 /** Per-chain progress bars on stderr, only when it is a terminal and `--json` was not given. */
 function chainProgress(chains: number, steps: number, json: boolean): { update(chain: number, done: number): void; stop(): void } {
@@ -20,14 +21,6 @@ function chainProgress(chains: number, steps: number, json: boolean): { update(c
   );
   const bars = Array.from({ length: chains }, (_, chain) => multibar.create(steps, 0, { chain }));
   return { update: (chain, done) => bars[chain]?.update(done, { chain }), stop: () => multibar.stop() };
-}
-
-function positiveInteger(name: string) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got '${text}'`);
-    return value;
-  };
 }
 
 /** The human-readable report of a finished run. */
