@@ -69,3 +69,19 @@ describe('BayesianMlp ELBO gradient', () => {
     });
   }
 });
+
+describe('trainVi', () => {
+  it('closed-form noise update sets q(τ) to Gamma(a₀ + N/2, b₀ + (N/2)·MSE); averaging returns finite parameters', async () => {
+    const { trainVi } = await import('../src/vi/train.js');
+    const { x, y } = data(40, 3);
+    const net = new BayesianMlp({ sizes: [3, 6, 1], family: 'mvg', likelihood: 'gaussian' });
+    const result = trainVi(net, x, y, 40, { epochs: 3, batchSize: 10, noisePrecision: 'closed-form' });
+    const q = net.noisePosterior(result.phi);
+    expect(q.shape).toBeCloseTo(6 + 20, 9);
+    expect(q.rate).toBeGreaterThan(6);
+    expect(net.noisePosterior(result.last).shape).toBeCloseTo(26, 9);
+    expect(result.elboTrace).toHaveLength(3);
+    expect(result.phi.every(Number.isFinite)).toBe(true);
+    expect(() => trainVi(net, x, y, 40, { epochs: 0, batchSize: 10 })).toThrow(/epochs must be a positive integer/);
+  });
+});

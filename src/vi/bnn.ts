@@ -53,6 +53,8 @@ export interface ElboValue {
   logLikelihood: number;
   /** The total KL (not divided by N). */
   kl: number;
+  /** Gaussian likelihood: (1/S) Σ_batch (y_i − f_i)² at the drawn weights (NaN for softmax). */
+  meanSquaredError: number;
 }
 
 /**
@@ -73,7 +75,8 @@ export class BayesianMlp {
   readonly noiseOffset: number;
   readonly likelihood: 'gaussian' | 'softmax';
   readonly family: WeightFamily;
-  private readonly noisePrior: GammaPrior;
+  /** The Gamma prior of the noise precision (shape–rate). */
+  readonly noisePrior: GammaPrior;
   private capacity = 0;
   private inputs: Float64Array[] = [];
   private pre: Float64Array[] = [];
@@ -213,6 +216,7 @@ export class BayesianMlp {
     const last = shapes.length - 1;
     const dOut = this.dPre[last];
     let logLik: number;
+    let meanSquaredError = Number.NaN;
     if (this.likelihood === 'gaussian') {
       const a = Math.exp(phi[this.noiseOffset]);
       const b = Math.exp(phi[this.noiseOffset + 1]);
@@ -225,6 +229,7 @@ export class BayesianMlp {
         dOut[i] = (tau * r) / n;
       }
       logLik = 0.5 * meanLogTau - 0.5 * Math.log(2 * Math.PI) - (0.5 * tau * sq) / n;
+      meanSquaredError = sq / n;
       // ∂/∂E log τ = ½, ∂/∂E τ = −½ mean r²; chained to (log a, log b).
       const dMean = (-0.5 * sq) / n;
       grad[this.noiseOffset] += dMean * tau + 0.5 * a * trigamma(a);
@@ -246,6 +251,6 @@ export class BayesianMlp {
     }
     // Ascent direction of the ELBO: the KL enters with −klWeight/N.
     const klValue = this.kl(phi, grad, -klWeight / dataSize);
-    return { elbo: logLik - (klWeight * klValue) / dataSize, logLikelihood: logLik, kl: klValue };
+    return { elbo: logLik - (klWeight * klValue) / dataSize, logLikelihood: logLik, kl: klValue, meanSquaredError };
   }
 }

@@ -31,6 +31,15 @@ export interface TrainViOptions {
    * exact ELBO from the first step.
    */
   klAnnealingEpochs?: number;
+  /**
+   * How q(τ) of the Gaussian noise precision is fitted: 'gradient' (default, as in the authors'
+   * code) leaves (log a, log b) to Adam with the other parameters; 'closed-form' sets q(τ) after each
+   * epoch to its optimum given q(W), a = a₀ + N/2, b = b₀ + (N/2)·(mean over the epoch's batches of
+   * (1/S) Σ (y − f)² at the drawn weights), the variational-Bayes update (Bishop 2006, Eq. 10.30).
+   * Measured on Energy split 0 (mvg-pseudo): both reach E τ ≈ 35, but only the closed form reaches
+   * the optimal shape a₀ + N/2 (351 against 55 by gradient).
+   */
+  noisePrecision?: 'closed-form' | 'gradient';
   /** Initial φ (default `net.init(key)`). */
   initial?: Vec;
   /** Called after each epoch with the epoch's mean ELBO per example. */
@@ -81,9 +90,11 @@ export function trainVi(net: BayesianMlp, x: Float64Array, y: Float64Array, rows
   const average = new Float64Array(net.dim);
   const elboTrace: number[] = [];
   const perEpoch = batcher.batchesPerEpoch;
+  const closedFormNoise = net.noiseOffset >= 0 && options.noisePrecision === 'closed-form';
   let step = 0;
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     let sum = 0;
+    let squaredError = 0;
     const klWeight = anneal > 0 ? Math.min(1, (epoch + 1) / anneal) : 1;
     for (let b = 0; b < perEpoch; b++, step++) {
       const batch = batcher.at(step);
@@ -92,6 +103,11 @@ export function trainVi(net: BayesianMlp, x: Float64Array, y: Float64Array, rows
         throw new VariationalError(`${where}: the ELBO became ${value.elbo} at step ${step} (epoch ${epoch}); lower the learning rate`);
       }
       sum += value.elbo;
+      if (closedFormNoise) {
+        squaredError += value.meanSquaredError / perEpoch;
+        grad[net.noiseOffset] = 0;
+        grad[net.noiseOffset + 1] = 0;
+      }
       // Adam descends a loss: hand it −∇ELBO.
       for (let i = 0; i < grad.length; i++) negGrad[i] = -grad[i];
       const [update, next] = optimiser.update(negGrad, state, phi, { step });
@@ -102,6 +118,16 @@ export function trainVi(net: BayesianMlp, x: Float64Array, y: Float64Array, rows
         average[i] = beta3 * average[i] + (1 - beta3) * moved[i];
       }
       phi = moved;
+    }
+    if (closedFormNoise) {
+      const shape = net.noisePrior.shape + rows / 2;
+      const rate = net.noisePrior.rate + (rows / 2) * squaredError;
+      phi[net.noiseOffset] = Math.log(shape);
+      phi[net.noiseOffset + 1] = Math.log(rate);
+      // The averaged iterate takes the same value: scale so the bias-corrected average equals it.
+      const correction = beta3 > 0 ? 1 - beta3 ** step : 1;
+      average[net.noiseOffset] = Math.log(shape) * correction;
+      average[net.noiseOffset + 1] = Math.log(rate) * correction;
     }
     elboTrace.push(sum / perEpoch);
     options.onEpoch?.(epoch, sum / perEpoch);
