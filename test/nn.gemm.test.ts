@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { key, normal, foldIn } from '../src/core/random.js';
-import { gemm, GemmShapeError } from '../src/nn/gemm.js';
+import { gemm, GemmShapeError, setGemmEngine } from '../src/nn/gemm.js';
 
 /** Reference C = α op(A) op(B) + β C by the definition, one entry at a time. */
 function naive(tA: boolean, tB: boolean, m: number, n: number, k: number, alpha: number, a: Float64Array, b: Float64Array, beta: number, c: Float64Array): Float64Array {
@@ -38,5 +38,36 @@ describe('gemm', () => {
     gemm(false, false, 1, 2, 1, 1, new Float64Array([2]), 0, new Float64Array([3, 4]), 0, 0, c, 0);
     expect(Array.from(c)).toEqual([6, 8]);
     expect(() => gemm(false, false, 2, 2, 2, 1, new Float64Array(3), 0, new Float64Array(4), 0, 0, new Float64Array(4), 0)).toThrow(GemmShapeError);
+  });
+
+  it('large products (the cache-blocked path) match the definition too', () => {
+    const [m, n, k] = [40, 37, 33]; // 48 840 multiply-adds: above the blocked threshold
+    for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const a = normal(key(91), m * k);
+      const b = normal(key(92), k * n);
+      const c = normal(key(93), m * n);
+      const expected = naive(tA, tB, m, n, k, 0.7, a, b, 0.4, c);
+      gemm(tA, tB, m, n, k, 0.7, a, 0, b, 0, 0.4, c, 0);
+      for (let i = 0; i < m * n; i++) expect(c[i]).toBeCloseTo(expected[i], 10);
+    }
+  });
+
+  it('setGemmEngine routes every call to the given engine, and null restores the built-in kernels', () => {
+    const calls: number[][] = [];
+    setGemmEngine((_tA, _tB, m, n, k, _alpha, _a, _aOff, _b, _bOff, _beta, c, cOff) => {
+      calls.push([m, n, k]);
+      c.fill(42, cOff, cOff + m * n);
+    });
+    try {
+      const c = new Float64Array(2);
+      gemm(false, false, 1, 2, 1, 1, new Float64Array([2]), 0, new Float64Array([3, 4]), 0, 0, c, 0);
+      expect(calls).toEqual([[1, 2, 1]]);
+      expect(Array.from(c)).toEqual([42, 42]);
+    } finally {
+      setGemmEngine(null);
+    }
+    const c = new Float64Array(2);
+    gemm(false, false, 1, 2, 1, 1, new Float64Array([2]), 0, new Float64Array([3, 4]), 0, 0, c, 0);
+    expect(Array.from(c)).toEqual([6, 8]);
   });
 });

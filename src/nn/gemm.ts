@@ -4,10 +4,26 @@
  * without touching the layers.
  */
 
+import { gemmBlocked, type GemmFunction } from './gemm-blocked.js';
+
 /** Thrown when `gemm` is given buffers too short for the stated shapes. */
 export class GemmShapeError extends RangeError {
   override readonly name = 'GemmShapeError';
 }
+
+let engine: GemmFunction | null = null;
+
+/**
+ * Route every `gemm` call of the networks through `next` — e.g. the native engine,
+ * `setGemmEngine((await loadNativeGemm()).gemm)` from `sgbayes/node` — or, with null, back to the
+ * built-in kernels (plain loops for small products, the cache-blocked kernel from 2¹⁵ multiply-adds).
+ */
+export function setGemmEngine(next: GemmFunction | null): void {
+  engine = next;
+}
+
+/** Products with at least this many multiply-adds go to the cache-blocked kernel. */
+const BLOCKED_MIN_WORK = 1 << 15;
 
 /**
  * General matrix multiply over row-major, densely packed `Float64Array` matrices (BLAS dgemm):
@@ -39,6 +55,14 @@ export function gemm(
     throw new GemmShapeError(
       `gemm: buffers too short for m=${m}, n=${n}, k=${k} (A ${a.length} from ${aOffset}, B ${b.length} from ${bOffset}, C ${c.length} from ${cOffset})`,
     );
+  }
+  if (engine !== null) {
+    engine(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
+    return;
+  }
+  if (m * n * k >= BLOCKED_MIN_WORK) {
+    gemmBlocked(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
+    return;
   }
   if (beta === 0) c.fill(0, cOffset, cOffset + m * n);
   else if (beta !== 1) for (let i = cOffset; i < cOffset + m * n; i++) c[i] *= beta;
