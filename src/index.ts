@@ -11,7 +11,7 @@ export { dot, norm, axpy, allFinite, firstNonFinite } from './core/vec.js';
 export { uniformRange, exponential, normalScaled, mvNormal, gamma, lgamma, logNormalPdf, logGammaPdf, regularizedGammaP, gammaCdf } from './core/distributions.js';
 export { DimensionError, NotPositiveDefiniteError, SingularMatrixError, LyapunovSingularError, ConvergenceError, identity, matmul, matvec, transpose, symmetrize, cholesky, solveLower, solveLowerTransposed, choleskySolve, logDetSPD, solve, inverse, symmetricEigen, realSchur, lyapunov } from './core/linalg.js';
 export type { SymmetricEigen, RealSchur, LyapunovMethod, LyapunovOptions } from './core/linalg.js';
-export { constant, polynomialDecay, exponentialDecay, cosineDecay, linearWarmup } from './core/schedules.js';
+export { constant, polynomialDecay, exponentialDecay, cosineDecay, linearWarmup, checkedScheduleValue } from './core/schedules.js';
 export { StableParameterError, stable, symmetricStable, subGaussianMixingScale, isotropicStable, coordinatewiseStable } from './core/stable.js';
 export type { StableParameters } from './core/stable.js';
 export { DataError, parseCsv, formatCsv, parseUciFolder, parseIdx, encodeIdx, idxToDataset, fitStandardizer, selectRows, appendIntercept, minibatchAt, epochPermutation, batchesPerEpoch, Minibatcher } from './data/index.js';

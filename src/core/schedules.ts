@@ -7,6 +7,8 @@
  */
 import type { Schedule } from './types.js';
 
+import { scheduleValue } from './types.js';
+
 export { scheduleValue } from './types.js';
 export type { Schedule } from './types.js';
 
@@ -111,4 +113,26 @@ export function linearWarmup(schedule: Schedule, warmupSteps: number, start = 0)
     if (step < warmupSteps) return start + ((target - start) * step) / warmupSteps;
     return valueAt(step - warmupSteps);
   };
+}
+
+/**
+ * A schedule's value at `step`, checked to be finite and > 0 (or ≥ 0 with `allowZero`): the
+ * samplers' per-step guard, so a bad step size or temperature stops with a message naming the
+ * sampler, the option and the step instead of poisoning the chain with NaN.
+ */
+export function checkedScheduleValue(
+  schedule: Schedule,
+  step: number,
+  where: string,
+  what: string,
+  allowZero: boolean,
+  ErrorClass: new (message: string) => Error = RangeError,
+): number {
+  const value = scheduleValue(schedule, step);
+  const ok = Number.isFinite(value) && (allowZero ? value >= 0 : value > 0);
+  if (!ok) {
+    const bound = allowZero ? 'a finite number ≥ 0' : 'a finite number > 0';
+    throw new ErrorClass(`${where}: ${what} at step ${step} must be ${bound}, got ${value}`);
+  }
+  return value;
 }

@@ -8,9 +8,9 @@
  * the pure step function, `levyLangevin` the top-level `Sampler` factory.
  */
 import type { IndexBatch, Sampler, Schedule, StepInfo, Target, Vec } from '../core/types.js';
-import { scheduleValue } from '../core/types.js';
 import type { Key } from '../core/random.js';
 import { coordinatewiseStable, isotropicStable } from '../core/stable.js';
+import { checkedScheduleValue } from '../core/schedules.js';
 
 /** The state of a Lévy–Langevin chain: data only, never mutated by a step. */
 export interface LevyLangevinState {
@@ -69,13 +69,7 @@ export function levyLangevinInit(position: Vec): LevyLangevinState {
 }
 
 function checkedValue(schedule: Schedule, step: number, what: string, allowZero: boolean): number {
-  const value = scheduleValue(schedule, step);
-  const ok = Number.isFinite(value) && (allowZero ? value >= 0 : value > 0);
-  if (!ok) {
-    const bound = allowZero ? 'a finite number ≥ 0' : 'a finite number > 0';
-    throw new LevyLangevinOptionError(`levyLangevin: ${what} at step ${step} must be ${bound}, got ${value}`);
-  }
-  return value;
+  return checkedScheduleValue(schedule, step, 'levyLangevin', what, allowZero, LevyLangevinOptionError);
 }
 
 function checkOptions(options: LevyLangevinOptions): void {

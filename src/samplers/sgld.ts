@@ -6,10 +6,10 @@
  * pure step function, and `sgld` is the top-level factory returning a `Sampler`.
  */
 import type { IndexBatch, Sampler, Schedule, StepInfo, Target, Vec } from '../core/types.js';
-import { scheduleValue } from '../core/types.js';
 import type { Key } from '../core/random.js';
 import { normal } from '../core/random.js';
 import { minibatchGradient } from '../models/estimator.js';
+import { checkedScheduleValue } from '../core/schedules.js';
 
 /** The state of an SGLD chain: data only, never mutated by a step. */
 export interface SgldState {
@@ -52,13 +52,7 @@ export function sgldInit(position: Vec): SgldState {
 }
 
 function checkedValue(schedule: Schedule, step: number, what: string, allowZero: boolean): number {
-  const value = scheduleValue(schedule, step);
-  const ok = Number.isFinite(value) && (allowZero ? value >= 0 : value > 0);
-  if (!ok) {
-    const bound = allowZero ? 'a finite number ≥ 0' : 'a finite number > 0';
-    throw new SgldOptionError(`sgld: ${what} at step ${step} must be ${bound}, got ${value}`);
-  }
-  return value;
+  return checkedScheduleValue(schedule, step, 'sgld', what, allowZero, SgldOptionError);
 }
 
 /**
