@@ -3,18 +3,15 @@ import { iasg, polyakAveraging, windowAveraging } from '../src/samplers/averagin
 import { constantSgd } from '../src/samplers/constantSgd.js';
 import { sgld } from '../src/samplers/sgld.js';
 import { linearRegression } from '../src/models/linear.js';
-import { foldIn, key, normal, uniform } from '../src/core/random.js';
-import type { Dataset, IndexBatch } from '../src/core/types.js';
+import { foldIn, key, normal } from '../src/core/random.js';
+import type { Dataset } from '../src/core/types.js';
+import { batchAt } from './samplers.helpers.js';
 
 function regression(seed: number, rows: number): Dataset {
   const x = normal(key(seed), 2 * rows);
   const e = normal(key(seed + 1), rows);
   const y = Float64Array.from(e, (v, n) => 0.3 + x[2 * n] - 0.5 * x[2 * n + 1] + 0.5 * v);
   return { x, y, rows, cols: 2, featureNames: ['x1', 'x2'], targetName: 'y', source: 'synthetic' };
-}
-
-function batchAt(seed: number, t: number, n: number, size: number): IndexBatch {
-  return Int32Array.from(uniform(foldIn(key(seed), t), size), (v) => Math.floor(v * n));
 }
 
 describe('iterate averaging', () => {

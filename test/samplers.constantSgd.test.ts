@@ -3,42 +3,13 @@ import { constantSgd, ConstantSgdOptionError, updateNoiseEstimate } from '../src
 import { linearRegression } from '../src/models/linear.js';
 import { exactNoiseCovariance } from '../src/noise/estimator.js';
 import { optimalPreconditioner } from '../src/noise/optimal.js';
-import { foldIn, key, normal, uniform } from '../src/core/random.js';
+import { key } from '../src/core/random.js';
 import { symmetricGaussianKL } from '../src/diagnostics/gaussian.js';
 import { scaleByRms } from '../src/transforms/rms.js';
-import type { Dataset, IndexBatch, Target, Vec } from '../src/core/types.js';
+import type { IndexBatch, Target } from '../src/core/types.js';
 import type { Preconditioner } from '../src/noise/types.js';
-
-/**
- * y = 0.3 + x₁ − 0.5 x₂ + noise/2 with correlated, unequally scaled features (x₁ = 3z₁,
- * x₂ = 0.9z₁ + 0.4z₂), so the posterior is far from isotropic and the preconditioners differ.
- */
-function correlatedRegression(seed: number, rows: number): Dataset {
-  const z = normal(key(seed), 2 * rows);
-  const e = normal(key(seed + 1), rows);
-  const x = new Float64Array(2 * rows);
-  const y = new Float64Array(rows);
-  for (let n = 0; n < rows; n++) {
-    x[2 * n] = 3 * z[2 * n];
-    x[2 * n + 1] = 0.9 * z[2 * n] + 0.4 * z[2 * n + 1];
-    y[n] = 0.3 + x[2 * n] - 0.5 * x[2 * n + 1] + 0.5 * e[n];
-  }
-  return { x, y, rows, cols: 2, featureNames: ['x1', 'x2'], targetName: 'y', source: 'synthetic' };
-}
-
-/** S indices drawn uniformly with replacement (the i.i.d. minibatches of Mandt et al.'s A1). */
-function batchAt(seed: number, t: number, n: number, size: number): IndexBatch {
-  const u = uniform(foldIn(key(seed), t), size);
-  return Int32Array.from(u, (v) => Math.floor(v * n));
-}
-
-/** ĝ_S = −(1/N)(∇log prior + (N/S)∇log lik), by hand. */
-function lossGradientByHand(target: Target<IndexBatch>, theta: Vec, batch: IndexBatch): Float64Array {
-  const prior = target.logPrior(theta).grad;
-  const lik = target.logLikelihood(theta, batch).grad;
-  const n = target.dataSize;
-  return Float64Array.from(prior, (g, i) => -(g + (n / batch.length) * lik[i]) / n);
-}
+import { batchAt, correlatedRegression, lossGradientByHand } from './samplers.helpers.js';
+import { preconditionerMatrix } from '../src/transforms/preconditioner.js';
 
 /** The stationary covariance of θ' = θ − H(A(θ − m) + ξ), Cov ξ = C/S: Σ = MΣMᵀ + HCH/S, M = I − HA. */
 function discreteStationaryCovariance(H: Float64Array, A: Float64Array, C: Float64Array, S: number, d: number): Float64Array {
@@ -59,13 +30,6 @@ function discreteStationaryCovariance(H: Float64Array, A: Float64Array, C: Float
     if (change < 1e-16 * Math.max(...Q.map(Math.abs)) ) break;
   }
   return sigma;
-}
-
-function dense(p: Preconditioner, d: number): Float64Array {
-  if (p.kind === 'full') return p.H;
-  const out = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) out[i * d + i] = p.kind === 'scalar' ? p.rate : p.h[i];
-  return out;
 }
 
 describe('constantSgd', () => {
@@ -117,7 +81,7 @@ describe('constantSgd', () => {
     const resultScalar = sampleCovariance(scalar, steps, 8);
     // The empirical covariance is the discrete chain's exact stationary one within 4 MCSE. (Not checked
     // for the scalar rate: its slowest direction relaxes over thousands of steps, too slow for this budget.)
-    const predicted = discreteStationaryCovariance(dense(full, d), hessianOfLoss, noise.full!, S, d);
+    const predicted = discreteStationaryCovariance(preconditionerMatrix(full, d), hessianOfLoss, noise.full!, S, d);
     for (let i = 0; i < d * d; i++) {
       expect(Math.abs(resultFull.cov[i] - predicted[i]), `entry ${i}: ${resultFull.cov[i]} vs ${predicted[i]} ± ${resultFull.mcse[i]}`).toBeLessThan(
         4 * resultFull.mcse[i],

@@ -4,8 +4,9 @@ import { constantSgd, ConstantSgdOptionError } from '../src/samplers/constantSgd
 import { linearRegression } from '../src/models/linear.js';
 import { exactNoiseCovariance } from '../src/noise/estimator.js';
 import { optimalMomentumRatio } from '../src/noise/optimal.js';
-import { foldIn, key, normal, uniform } from '../src/core/random.js';
-import type { Dataset, IndexBatch, Sampler, StepInfo, Target, Vec } from '../src/core/types.js';
+import { key, normal } from '../src/core/random.js';
+import type { Dataset, IndexBatch, Sampler, StepInfo, Vec } from '../src/core/types.js';
+import { batchAt, lossGradientByHand } from './samplers.helpers.js';
 
 function regression(seed: number, rows: number): Dataset {
   const z = normal(key(seed), 2 * rows);
@@ -13,17 +14,6 @@ function regression(seed: number, rows: number): Dataset {
   const x = Float64Array.from(z, (v, i) => (i % 2 === 0 ? 2 * v : v));
   const y = Float64Array.from(e, (v, n) => 0.3 + x[2 * n] - 0.5 * x[2 * n + 1] + 0.5 * v);
   return { x, y, rows, cols: 2, featureNames: ['x1', 'x2'], targetName: 'y', source: 'synthetic' };
-}
-
-function batchAt(seed: number, t: number, n: number, size: number): IndexBatch {
-  return Int32Array.from(uniform(foldIn(key(seed), t), size), (v) => Math.floor(v * n));
-}
-
-function lossGradientByHand(target: Target<IndexBatch>, theta: Vec, batch: IndexBatch): Float64Array {
-  const prior = target.logPrior(theta).grad;
-  const lik = target.logLikelihood(theta, batch).grad;
-  const n = target.dataSize;
-  return Float64Array.from(prior, (g, i) => -(g + (n / batch.length) * lik[i]) / n);
 }
 
 describe('momentumSgd', () => {

@@ -3,48 +3,11 @@ import { sgfs, sgfsPreconditionerForNoise, SgfsOptionError } from '../src/sample
 import { linearRegression } from '../src/models/linear.js';
 import { exactNoiseCovariance, noiseCovarianceFromMatrix } from '../src/noise/estimator.js';
 import { optimalSgfsPreconditioner } from '../src/noise/optimal.js';
-import { foldIn, key, normal, uniform } from '../src/core/random.js';
+import { foldIn, key, normal } from '../src/core/random.js';
 import { symmetricEigen } from '../src/core/linalg.js';
 import { symmetricGaussianKL } from '../src/diagnostics/gaussian.js';
-import type { Dataset, IndexBatch, Target, Vec } from '../src/core/types.js';
-import type { Preconditioner } from '../src/noise/types.js';
-
-/**
- * y = 0.3 + x₁ − 0.5 x₂ + noise/2 with correlated, unequally scaled features (x₁ = 3z₁,
- * x₂ = 0.9z₁ + 0.4z₂), so the posterior is far from isotropic and the preconditioners differ.
- */
-function correlatedRegression(seed: number, rows: number): Dataset {
-  const z = normal(key(seed), 2 * rows);
-  const e = normal(key(seed + 1), rows);
-  const x = new Float64Array(2 * rows);
-  const y = new Float64Array(rows);
-  for (let n = 0; n < rows; n++) {
-    x[2 * n] = 3 * z[2 * n];
-    x[2 * n + 1] = 0.9 * z[2 * n] + 0.4 * z[2 * n + 1];
-    y[n] = 0.3 + x[2 * n] - 0.5 * x[2 * n + 1] + 0.5 * e[n];
-  }
-  return { x, y, rows, cols: 2, featureNames: ['x1', 'x2'], targetName: 'y', source: 'synthetic' };
-}
-
-/** S indices drawn uniformly with replacement (the i.i.d. minibatches of Mandt et al.'s A1). */
-function batchAt(seed: number, t: number, n: number, size: number): IndexBatch {
-  const u = uniform(foldIn(key(seed), t), size);
-  return Int32Array.from(u, (v) => Math.floor(v * n));
-}
-
-function lossGradientByHand(target: Target<IndexBatch>, theta: Vec, batch: IndexBatch): Float64Array {
-  const prior = target.logPrior(theta).grad;
-  const lik = target.logLikelihood(theta, batch).grad;
-  const n = target.dataSize;
-  return Float64Array.from(prior, (g, i) => -(g + (n / batch.length) * lik[i]) / n);
-}
-
-function dense(p: Preconditioner, d: number): Float64Array {
-  if (p.kind === 'full') return p.H;
-  const out = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) out[i * d + i] = p.kind === 'scalar' ? p.rate : p.h[i];
-  return out;
-}
+import { batchAt, correlatedRegression, lossGradientByHand } from './samplers.helpers.js';
+import { preconditionerMatrix } from '../src/transforms/preconditioner.js';
 
 function mul(a: Float64Array, b: Float64Array, d: number): Float64Array {
   const out = new Float64Array(d * d);
@@ -108,14 +71,14 @@ describe('sgfs', () => {
     const eps = 0.5;
     // Cap the eigen-steps at the middle uncapped one, so E injects noise in the directions of small gradient noise.
     const uncapped = optimalSgfsPreconditioner('full', noise, { stepSize: eps, batchSize: S, dataSize: N }).preconditioner;
-    const maxStep = symmetricEigen(dense(uncapped, d), d).values[1];
+    const maxStep = symmetricEigen(preconditionerMatrix(uncapped, d), d).values[1];
     const full = sgfs(model, { stepSize: eps, kind: 'full', noise, maxStep });
     const diagonal = sgfs(model, { stepSize: eps, kind: 'diagonal', noise, maxStep });
     // Batch means of 500 steps, ≫ the relaxation time 1/(εh^max λ_min(A)).
     const resultFull = run(full, 50_000, 3);
     const resultDiagonal = run(diagonal, 50_000, 4);
     const setting = optimalSgfsPreconditioner('full', noise, { stepSize: eps, batchSize: S, dataSize: N, maxStep });
-    const predicted = sgfsStationaryCovariance(dense(setting.preconditioner, d), hessianOfLoss, noise.full!, setting.injectedNoise, eps, S, d);
+    const predicted = sgfsStationaryCovariance(preconditionerMatrix(setting.preconditioner, d), hessianOfLoss, noise.full!, setting.injectedNoise, eps, S, d);
     for (let i = 0; i < d * d; i++) {
       expect(Math.abs(resultFull.cov[i] - predicted[i]), `entry ${i}: ${resultFull.cov[i]} vs ${predicted[i]} ± ${resultFull.mcse[i]}`).toBeLessThan(4 * resultFull.mcse[i]);
     }
@@ -156,8 +119,8 @@ describe('sgfs', () => {
     expect(explicit.kind).toBe('full');
     // With EEᵀ = 0 both give (2S/(Nε)) C⁻¹; with EEᵀ > 0 the explicit H is smaller.
     const zero = sgfsPreconditionerForNoise('full', noise, new Float64Array(d), { stepSize: eps, batchSize: S, dataSize: N });
-    for (let i = 0; i < d * d; i++) expect(dense(zero, d)[i]).toBeCloseTo(dense(capped.preconditioner, d)[i], 6);
-    for (let i = 0; i < d; i++) expect(dense(explicit, d)[i * d + i]).toBeLessThan(dense(zero, d)[i * d + i]);
+    for (let i = 0; i < d * d; i++) expect(preconditionerMatrix(zero, d)[i]).toBeCloseTo(preconditionerMatrix(capped.preconditioner, d)[i], 6);
+    for (let i = 0; i < d; i++) expect(preconditionerMatrix(explicit, d)[i * d + i]).toBeLessThan(preconditionerMatrix(zero, d)[i * d + i]);
     // At T = 0 the key does not matter.
     const cold = sgfs(model, { stepSize: eps, kind: 'full', noise, maxStep: 1e-3, temperature: 0 });
     const c0 = cold.init(Float64Array.of(0.1, 0.2, 0.3), key(0));
