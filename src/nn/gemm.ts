@@ -4,7 +4,7 @@
  * without touching the layers.
  */
 
-import { gemmBlocked, type GemmFunction } from './gemm-blocked.js';
+import { checkGemmShapes, gemmBlocked, scaleC, type GemmFunction } from './gemm-blocked.js';
 
 /** Thrown when `gemm` is given buffers too short for the stated shapes. */
 export class GemmShapeError extends RangeError {
@@ -34,7 +34,7 @@ const BLOCKED_MIN_WORK = 1 << 15;
  * starting at `aOffset`, likewise B and C. β = 0 overwrites C (NaNs already in C are discarded).
  * Loop orders keep the innermost loop on contiguous memory for each of the four cases.
  *
- * @throws GemmShapeError if a buffer is too short for its shape and offset.
+ * @throws GemmShapeError if a shape or offset is not a non-negative integer, or a buffer is too short for it.
  */
 export function gemm(
   transA: boolean,
@@ -51,11 +51,7 @@ export function gemm(
   c: Float64Array,
   cOffset: number,
 ): void {
-  if (a.length < aOffset + m * k || b.length < bOffset + k * n || c.length < cOffset + m * n) {
-    throw new GemmShapeError(
-      `gemm: buffers too short for m=${m}, n=${n}, k=${k} (A ${a.length} from ${aOffset}, B ${b.length} from ${bOffset}, C ${c.length} from ${cOffset})`,
-    );
-  }
+  checkGemmShapes('gemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
   if (engine !== null) {
     engine(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
     return;
@@ -64,8 +60,7 @@ export function gemm(
     gemmBlocked(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
     return;
   }
-  if (beta === 0) c.fill(0, cOffset, cOffset + m * n);
-  else if (beta !== 1) for (let i = cOffset; i < cOffset + m * n; i++) c[i] *= beta;
+  scaleC(beta, c, cOffset, m * n);
   if (alpha === 0 || k === 0) return;
   if (!transA && !transB) {
     // C[i,:] += α A[i,p] B[p,:], four rows of B per pass (halves the loads and stores of C).
