@@ -91,6 +91,11 @@ export function threefry2x32(
 
 const scratch = new Uint32Array(2);
 
+/** The 53 random bits of the last cipher output in `scratch`, as an integer in [0, 2⁵³). */
+function scratchBits53(): number {
+  return (scratch[0] >>> 5) * 67108864 + (scratch[1] >>> 6);
+}
+
 function makeKey(hi: number, lo: number): Key {
   return Object.freeze({ hi: hi >>> 0, lo: lo >>> 0 });
 }
@@ -143,7 +148,7 @@ export function randomBits(k: Key, n: number, out: Uint32Array = new Uint32Array
 export function uniform(k: Key, n: number, out: Float64Array = new Float64Array(n)): Float64Array {
   for (let i = 0; i < n; i++) {
     threefry2x32(k.hi, k.lo, i, 0, scratch);
-    out[i] = ((scratch[0] >>> 5) * 67108864 + (scratch[1] >>> 6)) / 9007199254740992;
+    out[i] = scratchBits53() / 9007199254740992;
   }
   return out;
 }
@@ -151,7 +156,7 @@ export function uniform(k: Key, n: number, out: Float64Array = new Float64Array(
 /** One uniform double in [0, 1) from a key. */
 export function uniform1(k: Key): number {
   threefry2x32(k.hi, k.lo, 0, 0, scratch);
-  return ((scratch[0] >>> 5) * 67108864 + (scratch[1] >>> 6)) / 9007199254740992;
+  return scratchBits53() / 9007199254740992;
 }
 
 /**
@@ -161,9 +166,9 @@ export function uniform1(k: Key): number {
 export function normal(k: Key, n: number, out: Float64Array = new Float64Array(n)): Float64Array {
   for (let j = 0; 2 * j < n; j++) {
     threefry2x32(k.hi, k.lo, 2 * j, 0, scratch);
-    const u1 = ((scratch[0] >>> 5) * 67108864 + (scratch[1] >>> 6) + 1) / 9007199254740992;
+    const u1 = (scratchBits53() + 1) / 9007199254740992;
     threefry2x32(k.hi, k.lo, 2 * j + 1, 0, scratch);
-    const u2 = ((scratch[0] >>> 5) * 67108864 + (scratch[1] >>> 6)) / 9007199254740992;
+    const u2 = scratchBits53() / 9007199254740992;
     const r = Math.sqrt(-2 * Math.log(u1));
     const a = 2 * Math.PI * u2;
     out[2 * j] = r * Math.cos(a);
