@@ -164,6 +164,8 @@ describe('runs that lose nothing', () => {
     if (rowsAfterCheckpoint) expect(readFileSync(join(dir, `draws-chain${chain}.csv`)).length).toBeGreaterThan(checkpoint.files.csv);
     appendFileSync(join(dir, `draws-chain${chain}.csv`), '9999,0.123');
     appendFileSync(join(dir, `draws-chain${chain}.arrows`), Buffer.from([0xff, 0xff, 0xff, 0xff, 0x10, 0x01]));
+    // A kill between writing a checkpoint's temporary and renaming it leaves the temporary behind.
+    writeFileSync(join(dir, `.checkpoint-chain${chain}.json.tmp-424242`), '{"step":');
     await runToDirectory({ config, outDir: dir, inProcess: true, resume: true });
     expectSameFiles(dir, reference);
     // Resuming a finished run changes nothing.

@@ -3,7 +3,7 @@
  * threads, with checkpoints, then write `draws.arrow` and `summary.json`. See docs/runs.md.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -120,6 +120,12 @@ function prepareDirectory(config: RunConfig, outDir: string, resume: boolean): v
   const existing = readdirSync(outDir).filter((name) => RUN_FILE.test(name));
   if (existing.length > 0 && !resume) {
     throw new RunSetupError(`${outDir} already holds a run (${existing.slice(0, 3).join(', ')}…); pass --resume to continue it, or choose another --out`);
+  }
+  // A run killed between writing a checkpoint's temporary and renaming it leaves `.name.tmp-<pid>`;
+  // the checkpoint it was replacing is intact, so the temporary is garbage.
+  for (const name of readdirSync(outDir)) {
+    const target = /^\.(.+)\.tmp-\d+$/.exec(name)?.[1];
+    if (target !== undefined && RUN_FILE.test(target)) rmSync(join(outDir, name), { force: true });
   }
   if (existsSync(configPath)) {
     const stored = JSON.parse(readFileSync(configPath, 'utf8')) as unknown;
