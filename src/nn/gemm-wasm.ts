@@ -1,0 +1,176 @@
+/**
+ * A WebAssembly SIMD matrix-multiply engine for browsers and Node: the packed, register-blocked
+ * kernels of wasm/gemm-wat.ts (Goto & van de Geijn 2008; f64x2 4×4 and f32x4 4×8 micro-tiles),
+ * embedded as base64 in src/nn/wasm/gemm-module.ts, so it loads anywhere WebAssembly SIMD does with
+ * no Node-only API and no build step. It has the signature of `gemm` (src/nn/gemm.ts); the caller's
+ * matrices are copied into the module's memory and C is copied back (O(mk + kn + mn) next to the
+ * O(mnk) product), and products smaller than `minWork` go to a JavaScript kernel instead.
+ */
+import { blockedGemmEngine, checkGemmShapes, scaleC, type GemmEngine, type GemmFunction } from './gemm-blocked.js';
+import { GEMM_BLOCKING_F32, GEMM_BLOCKING_F64, GEMM_WASM_BASE64 } from './wasm/gemm-module.js';
+
+/** Thrown when the WebAssembly engine cannot be created (no WebAssembly or no SIMD support). */
+export class WasmGemmUnavailableError extends Error {
+  override readonly name = 'WasmGemmUnavailableError';
+}
+
+/** Options of {@link loadWasmGemm}. */
+export interface WasmGemmOptions {
+  /**
+   * 'float64' (default, f64x2 kernels) or 'float32': A and B rounded to single precision and
+   * multiplied in f32x4, each KC-deep partial sum widened to float64 as it is added into C.
+   */
+  precision?: 'float64' | 'float32';
+  /** Products with m·n·k below this go to `small` (default 2¹², where copying in and out ≈ the JS kernel's time). */
+  minWork?: number;
+  /** The kernel for small products (default the blocked JavaScript kernel). */
+  small?: GemmFunction;
+}
+
+/** The module's export `gemm_f64` / `gemm_f32` (byte addresses into its memory; m, n, k ≥ 1). */
+type ModuleGemm = (
+  transA: number,
+  transB: number,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: number,
+  b: number,
+  beta: number,
+  c: number,
+  packA: number,
+  packB: number,
+  tile: number,
+) => void;
+
+interface GemmExports {
+  memory: WebAssembly.Memory;
+  gemm_f64: ModuleGemm;
+  gemm_f32: ModuleGemm;
+}
+
+const PAGE_BYTES = 65536;
+/** wasm32 addresses are 32-bit; the module computes byte addresses in i32 arithmetic. */
+const MAX_MEMORY_BYTES = 2 ** 32 - PAGE_BYTES;
+
+let moduleBytes: Uint8Array<ArrayBuffer> | null = null;
+let compiled: WebAssembly.Module | null = null;
+let compiling: Promise<WebAssembly.Module> | null = null;
+
+/** The embedded module's bytes (decoded once; `atob` exists in browsers and Node ≥ 16). */
+export function wasmGemmModuleBytes(): Uint8Array<ArrayBuffer> {
+  if (moduleBytes === null) {
+    const text = atob(GEMM_WASM_BASE64);
+    moduleBytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) moduleBytes[i] = text.charCodeAt(i);
+  }
+  return moduleBytes;
+}
+
+function checkSupport(where: string): Uint8Array<ArrayBuffer> {
+  if (typeof WebAssembly !== 'object' || typeof WebAssembly.Module !== 'function') {
+    throw new WasmGemmUnavailableError(`${where}: this runtime has no WebAssembly`);
+  }
+  const bytes = wasmGemmModuleBytes();
+  if (!WebAssembly.validate(bytes)) {
+    throw new WasmGemmUnavailableError(`${where}: this runtime does not support WebAssembly SIMD (fixed-width simd128), which the gemm module needs`);
+  }
+  return bytes;
+}
+
+function checkOptions(where: string, options: WasmGemmOptions): { precision: 'float64' | 'float32'; minWork: number; small: GemmFunction } {
+  const precision = options.precision ?? 'float64';
+  if (precision !== 'float64' && precision !== 'float32') {
+    throw new RangeError(`${where}: precision must be 'float64' or 'float32', got '${String(precision)}'`);
+  }
+  const minWork = options.minWork ?? 2 ** 12;
+  if (!(minWork >= 0)) throw new RangeError(`${where}: minWork must be a number ≥ 0, got ${minWork}`);
+  const small = options.small ?? blockedGemmEngine.gemm;
+  if (typeof small !== 'function') throw new TypeError(`${where}: small must be a gemm function`);
+  return { precision, minWork, small };
+}
+
+const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+/** One instance of the module (its own memory and scratch) wrapped as a `GemmFunction`. */
+function engineFrom(module: WebAssembly.Module, options: ReturnType<typeof checkOptions>): GemmEngine {
+  const { precision, minWork, small } = options;
+  const exports = new WebAssembly.Instance(module, {}).exports as unknown as GemmExports;
+  const memory = exports.memory;
+  const run = precision === 'float64' ? exports.gemm_f64 : exports.gemm_f32;
+  const blocking = precision === 'float64' ? GEMM_BLOCKING_F64 : GEMM_BLOCKING_F32;
+  const elementBytes = precision === 'float64' ? 8 : 4;
+  // Scratch first: packed A (mc×kc), packed B (kc×nc), one f64 edge tile; the matrices follow.
+  const packA = 0;
+  const packB = align16(packA + blocking.mc * blocking.kc * elementBytes);
+  const tile = align16(packB + blocking.kc * blocking.nc * elementBytes);
+  const matrices = align16(tile + blocking.mr * blocking.nr * 8);
+  let heap = new Float64Array(memory.buffer);
+
+  const ensure = (bytes: number): void => {
+    if (bytes > MAX_MEMORY_BYTES) {
+      throw new RangeError(`wasmGemm: the product needs ${bytes} bytes of WebAssembly memory, more than the 4 GiB a wasm32 module can address`);
+    }
+    if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE_BYTES));
+    // Growing detaches the old buffer, so the view is refreshed whenever the buffer changed.
+    if (heap.buffer !== memory.buffer) heap = new Float64Array(memory.buffer);
+  };
+
+  const wasm: GemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) => {
+    checkGemmShapes('wasmGemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
+    if (alpha === 0 || k === 0 || m === 0 || n === 0) {
+      scaleC(beta, c, cOffset, m * n);
+      return;
+    }
+    const aAt = matrices;
+    const bAt = align16(aAt + m * k * 8);
+    const cAt = align16(bAt + k * n * 8);
+    ensure(cAt + m * n * 8);
+    heap.set(a.subarray(aOffset, aOffset + m * k), aAt / 8);
+    heap.set(b.subarray(bOffset, bOffset + k * n), bAt / 8);
+    // With β = 0 the module never reads C, so NaNs in it are discarded as BLAS does.
+    if (beta !== 0) heap.set(c.subarray(cOffset, cOffset + m * n), cAt / 8);
+    run(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, aAt, bAt, beta, cAt, packA, packB, tile);
+    c.set(heap.subarray(cAt / 8, cAt / 8 + m * n), cOffset);
+  };
+
+  const gemm: GemmFunction =
+    minWork === 0
+      ? wasm
+      : (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) =>
+          (m * n * k >= minWork ? wasm : small)(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
+
+  return { name: `wasm-simd-${precision}`, precision, gemm, dispose() {} };
+}
+
+/**
+ * Creates the WebAssembly SIMD engine synchronously (the module is ~4 KB, so synchronous
+ * compilation is allowed even on a browser's main thread). Its `gemm` has the signature of
+ * src/nn/gemm.ts, C ← α op(A) op(B) + β C on row-major Float64Arrays, and can be installed with
+ * `setGemmEngine(engine.gemm)`. Each call creates its own instance and memory.
+ *
+ * @throws WasmGemmUnavailableError if the runtime lacks WebAssembly SIMD; RangeError on bad options.
+ */
+export function loadWasmGemmSync(options: WasmGemmOptions = {}): GemmEngine {
+  const checked = checkOptions('loadWasmGemmSync', options);
+  const bytes = checkSupport('loadWasmGemmSync');
+  compiled ??= new WebAssembly.Module(bytes);
+  return engineFrom(compiled, checked);
+}
+
+/**
+ * Creates the WebAssembly SIMD engine, compiling the module asynchronously the first time
+ * (see {@link loadWasmGemmSync}, which this matches apart from compilation).
+ *
+ * @throws WasmGemmUnavailableError if the runtime lacks WebAssembly SIMD; RangeError on bad options.
+ */
+export async function loadWasmGemm(options: WasmGemmOptions = {}): Promise<GemmEngine> {
+  const checked = checkOptions('loadWasmGemm', options);
+  const bytes = checkSupport('loadWasmGemm');
+  if (compiled === null) {
+    compiling ??= WebAssembly.compile(bytes);
+    compiled = await compiling;
+  }
+  return engineFrom(compiled, checked);
+}
