@@ -21,7 +21,7 @@ export interface WasmGemmOptions {
    * multiplied in f32x4, each KC-deep partial sum widened to float64 as it is added into C.
    */
   precision?: 'float64' | 'float32';
-  /** Products with m·n·k below this go to `small` (default 2¹², where copying in and out ≈ the JS kernel's time). */
+  /** Products with m·n·k below this go to `small` (default 2¹⁰: above it the module beats the JS kernels here, copies included). */
   minWork?: number;
   /** The kernel for small products (default the blocked JavaScript kernel). */
   small?: GemmFunction;
@@ -84,7 +84,7 @@ function checkOptions(where: string, options: WasmGemmOptions): { precision: 'fl
   if (precision !== 'float64' && precision !== 'float32') {
     throw new RangeError(`${where}: precision must be 'float64' or 'float32', got '${String(precision)}'`);
   }
-  const minWork = options.minWork ?? 2 ** 12;
+  const minWork = options.minWork ?? 2 ** 10;
   if (!(minWork >= 0)) throw new RangeError(`${where}: minWork must be a number ≥ 0, got ${minWork}`);
   const small = options.small ?? blockedGemmEngine.gemm;
   if (typeof small !== 'function') throw new TypeError(`${where}: small must be a gemm function`);
