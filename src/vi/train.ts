@@ -40,6 +40,23 @@ export interface TrainViOptions {
    * the optimal shape a₀ + N/2 (351 against 55 by gradient).
    */
   noisePrecision?: 'closed-form' | 'gradient';
+  /**
+   * The rate b₀ of the noise-precision prior Gamma(a₀, b₀): 'fixed' (default) keeps `net.noisePrior`;
+   * 'empirical-bayes' fits b₀ by type-II maximum likelihood (the M-step of variational EM,
+   * b₀ = a₀ / E_q τ), which at the joint optimum with the closed-form q(τ) gives
+   * q(τ) = Gamma(a₀ + N/2, (a₀ + N/2)·m), E τ = 1/m, m the mean over the epoch's batches of
+   * (1/S) Σ (y − f)². Needs `noisePrecision: 'closed-form'`. Why: a fixed rate in standardised
+   * units acts as b₀ of extra squared error; Gamma(6, 6) adds 6 to the data's (N/2)·m ≈ 3.3 on
+   * Energy and caps E τ at (a₀ + N/2)/b₀ ≈ 58 whatever the fit.
+   */
+  noisePriorRate?: 'empirical-bayes' | 'fixed';
+  /**
+   * After training, set q(τ) to its ELBO optimum given the returned (averaged) q(W): coordinate
+   * ascent with E_q(W) Σ_i (y_i − f_i)² estimated over the training rows (see `refitNoisePosterior`).
+   * Default true; it fixes that q(τ) was fitted to the iterates while the predictive uses their
+   * average.
+   */
+  refitNoise?: boolean;
   /** Initial φ (default `net.init(key)`). */
   initial?: Vec;
   /** Called after each epoch with the epoch's mean ELBO per example. */
@@ -52,7 +69,7 @@ export interface TrainViResult {
   phi: Vec;
   /** The last iterate. */
   last: Vec;
-  /** Mean ELBO per example of each epoch. */
+  /** Mean ELBO per example of each epoch (its q(τ) KL always to `net.noisePrior`, also under empirical Bayes). */
   elboTrace: number[];
   steps: number;
 }
@@ -91,6 +108,13 @@ export function trainVi(net: BayesianMlp, x: Float64Array, y: Float64Array, rows
   const elboTrace: number[] = [];
   const perEpoch = batcher.batchesPerEpoch;
   const closedFormNoise = net.noiseOffset >= 0 && options.noisePrecision === 'closed-form';
+  const empiricalBayes = options.noisePriorRate === 'empirical-bayes';
+  if (empiricalBayes && options.noisePrecision !== 'closed-form') {
+    throw new VariationalError(`${where}: noisePriorRate 'empirical-bayes' needs noisePrecision 'closed-form'`);
+  }
+  if (options.noisePriorRate !== undefined && options.noisePriorRate !== 'fixed' && !empiricalBayes) {
+    throw new VariationalError(`${where}: noisePriorRate must be 'fixed' or 'empirical-bayes', got '${String(options.noisePriorRate)}'`);
+  }
   let step = 0;
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     let sum = 0;
@@ -121,7 +145,8 @@ export function trainVi(net: BayesianMlp, x: Float64Array, y: Float64Array, rows
     }
     if (closedFormNoise) {
       const shape = net.noisePrior.shape + rows / 2;
-      const rate = net.noisePrior.rate + (rows / 2) * squaredError;
+      // Empirical Bayes: the fixed point of b₀ = a₀/E τ and b = b₀ + (N/2)·m is b = shape·m.
+      const rate = empiricalBayes ? shape * squaredError : net.noisePrior.rate + (rows / 2) * squaredError;
       phi[net.noiseOffset] = Math.log(shape);
       phi[net.noiseOffset + 1] = Math.log(rate);
       // The averaged iterate takes the same value: scale so the bias-corrected average equals it.
@@ -137,7 +162,66 @@ export function trainVi(net: BayesianMlp, x: Float64Array, y: Float64Array, rows
     const correction = 1 - beta3 ** step;
     averaged = Float64Array.from(average, (v) => v / correction);
   }
+  if (net.noiseOffset >= 0 && (options.refitNoise ?? true)) {
+    averaged = refitNoisePosterior(net, averaged, x, y, rows, {
+      key: foldIn(root, 4),
+      priorRate: empiricalBayes ? 'empirical-bayes' : 'fixed',
+      batchSize,
+    });
+  }
   return { phi: averaged, last: phi, elboTrace, steps: step };
+}
+
+/** Options of `refitNoisePosterior`. */
+export interface RefitNoiseOptions {
+  /** Key of the posterior draws. */
+  key: Key;
+  /** 'fixed' uses `net.noisePrior`; 'empirical-bayes' its rate at the type-II ML value (see `TrainViOptions`). */
+  priorRate?: 'empirical-bayes' | 'fixed';
+  /** Rows per forward pass (default 32, the training batch: the pseudo-data noise is drawn once per pass). */
+  batchSize?: number;
+  /** Least number of sampled rows, N × draws (default 20 000): draws = ⌈minRows/N⌉. */
+  minRows?: number;
+}
+
+/**
+ * The coordinate-ascent update of q(τ) = Gamma(a, b) given q(W) (variational Bayes, Bishop 2006,
+ * Eq. 10.30), the ELBO's exact maximiser in q(τ) with q(W) held fixed:
+ *
+ *   a = a₀ + N/2,  b = b₀ + ½ Σ_i E_q(W) (y_i − f(x_i; W))²,
+ *
+ * the expectation estimated by ⌈minRows/N⌉ passes of posterior draws over the N training rows. With
+ * `priorRate: 'empirical-bayes'`, b₀ takes its type-II ML value a₀/E τ too, whose joint fixed point is
+ * b = a·m with m = (1/N) Σ_i E (y_i − f_i)², i.e. E τ = 1/m. Returns a copy of φ.
+ */
+export function refitNoisePosterior(net: BayesianMlp, phi: Vec, x: Float64Array, y: Float64Array, rows: number, options: RefitNoiseOptions): Vec {
+  const where = 'refitNoisePosterior';
+  if (net.noiseOffset < 0) throw new VariationalError(`${where}: the softmax likelihood has no noise precision`);
+  if (phi.length !== net.dim) throw new VariationalError(`${where}: phi has length ${phi.length}, the network needs ${net.dim}`);
+  const inputs = net.layout.sizes[0];
+  if (!Number.isSafeInteger(rows) || rows < 1 || x.length < rows * inputs || y.length < rows) {
+    throw new VariationalError(`${where}: x (${x.length}) and y (${y.length}) do not hold ${rows} rows of ${inputs} features`);
+  }
+  const chunk = Math.max(1, Math.min(options.batchSize ?? 32, rows));
+  const draws = Math.max(1, Math.ceil((options.minRows ?? 20_000) / rows));
+  const index = new Int32Array(chunk);
+  let sumSquares = 0;
+  for (let d = 0; d < draws; d++) {
+    const kd = foldIn(options.key, d);
+    for (let start = 0; start < rows; start += chunk) {
+      const m = Math.min(chunk, rows - start);
+      for (let i = 0; i < m; i++) index[i] = start + i;
+      const f = net.outputs(phi, x, index.subarray(0, m), m, foldIn(kd, start), true);
+      for (let i = 0; i < m; i++) sumSquares += (y[start + i] - f[i]) ** 2;
+    }
+  }
+  const meanSquare = sumSquares / (draws * rows);
+  const shape = net.noisePrior.shape + rows / 2;
+  const rate = options.priorRate === 'empirical-bayes' ? shape * meanSquare : net.noisePrior.rate + (rows / 2) * meanSquare;
+  const out = Float64Array.from(phi);
+  out[net.noiseOffset] = Math.log(shape);
+  out[net.noiseOffset + 1] = Math.log(rate);
+  return out;
 }
 
 /**
