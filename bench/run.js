@@ -327,6 +327,9 @@ async function buildCases(p, engines) {
   const mlpVariants = [{ label: 'gemm.ts loops (default)', engine: null, precision: 'float64' }, { label: 'blocked JS', engine: engines.blocked, precision: 'float64' }];
   if (engines.native64) mlpVariants.push({ label: engines.native64.name, engine: engines.native64, precision: 'float64' });
   if (engines.native32) mlpVariants.push({ label: engines.native32.name, engine: engines.native32, precision: 'float32' });
+  // 5e/5f: the WebAssembly SIMD engine (the browsers' fast path), float64 and float32 gemm.
+  if (engines.wasm64) mlpVariants.push({ label: engines.wasm64.name, engine: engines.wasm64, precision: 'float64' });
+  if (engines.wasm32) mlpVariants.push({ label: `float64 network, ${engines.wasm32.name} gemm`, engine: engines.wasm32, precision: 'float32' });
   for (const variant of mlpVariants) {
     cases.push({
       id: 'mlp',
@@ -485,6 +488,8 @@ async function matmulTable(engines, peer) {
   const kernels = [['gemm.ts loops', gemm], ['blocked JS', engines.blocked.gemm]];
   if (engines.native64) kernels.push([engines.native64.name, engines.native64.gemm]);
   if (engines.native32) kernels.push([engines.native32.name, engines.native32.gemm]);
+  if (engines.wasm64) kernels.push([engines.wasm64.name, engines.wasm64.gemm]);
+  if (engines.wasm32) kernels.push([engines.wasm32.name, engines.wasm32.gemm]);
   const rows = [];
   for (const [m, n, k] of shapes) {
     const a = uniform(key(m), m * k);
@@ -521,7 +526,12 @@ async function matmulTable(engines, peer) {
 // Main
 
 async function loadEngines() {
-  const engines = { blocked: (await dist('nn/gemm-blocked.js')).blockedGemmEngine, native64: null, native32: null, nativeError: null };
+  const engines = { blocked: (await dist('nn/gemm-blocked.js')).blockedGemmEngine, native64: null, native32: null, wasm64: null, wasm32: null, nativeError: null };
+  const wasm = await moduleOrNull('nn/gemm-wasm.js');
+  if (wasm) {
+    engines.wasm64 = await wasm.loadWasmGemm({ precision: 'float64' });
+    engines.wasm32 = await wasm.loadWasmGemm({ precision: 'float32' });
+  }
   const native = await moduleOrNull('nn/gemm-native.js');
   if (!native) {
     engines.nativeError = 'dist/nn/gemm-native.js is missing';
