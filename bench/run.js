@@ -326,7 +326,10 @@ async function buildCases(p, engines) {
   const sizes = [784, 400, 400, 10];
   const mlpVariants = [{ label: 'gemm.ts loops (default)', engine: null, precision: 'float64' }, { label: 'blocked JS', engine: engines.blocked, precision: 'float64' }];
   if (engines.native64) mlpVariants.push({ label: engines.native64.name, engine: engines.native64, precision: 'float64' });
-  if (engines.native32) mlpVariants.push({ label: engines.native32.name, engine: engines.native32, precision: 'float32' });
+  if (engines.native32) {
+    mlpVariants.push({ label: `float64 network, ${engines.native32.name} gemm`, engine: engines.native32, precision: 'float32' });
+    mlpVariants.push({ label: `float32 network, ${engines.native32.name} sgemm`, engine: engines.native32, precision: 'float32', network: 'float32' });
+  }
   // 5e/5f: the WebAssembly SIMD engine (the browsers' fast path), float64 and float32 gemm.
   if (engines.wasm64) mlpVariants.push({ label: engines.wasm64.name, engine: engines.wasm64, precision: 'float64' });
   if (engines.wasm32) mlpVariants.push({ label: `float64 network, ${engines.wasm32.name} gemm`, engine: engines.wasm32, precision: 'float32' });
@@ -345,7 +348,8 @@ async function buildCases(p, engines) {
         const data = p.dataset(x, y, 100, 784, 'uniform pixels, random labels');
         const batch = Int32Array.from({ length: 100 }, (_, i) => i);
         const steps = variant.engine === null ? 3 : 10;
-        const step = await mlpTrainingStep(nn, data, batch, variant.engine, mkKey(11));
+        const step = await mlpTrainingStep(nn, data, batch, variant.engine, mkKey(11), variant.network);
+        if (step === null) return { pending: 'float32MlpClassifier or setSgemmEngine is not built yet' };
         if (!engines.native64 && variant === mlpVariants[mlpVariants.length - 1]) {
           log(`  (native engine not loaded: ${engines.nativeError}; pass --onnxruntime DIR or install onnxruntime-node)`);
         }
@@ -405,13 +409,31 @@ async function buildCases(p, engines) {
 }
 
 /**
- * One SGD step θ ← θ + η ∇(log prior + log likelihood) of `mlpClassifier` on a batch. With an
+ * One SGD step θ ← θ + η ∇(log prior + log likelihood) of `mlpClassifier` (or, for network
+ * 'float32', of `float32MlpClassifier` with the engine's `sgemm`) on a batch. With an
  * engine, `setGemmEngine` of src/nn/gemm.ts is used when it exists; otherwise the same forward
  * and backward passes as MlpWorkspace are run here over the library's layer functions.
  */
-async function mlpTrainingStep(nn, data, batch, engine, initKey) {
+async function mlpTrainingStep(nn, data, batch, engine, initKey, network = 'float64') {
   const gemmModule = await dist('nn/gemm.js');
   const lr = 1e-4;
+  if (network === 'float32') {
+    // Weights, activations and gradients in Float32Arrays, updated in place as PyTorch's add_ does.
+    if (typeof nn.float32MlpClassifier !== 'function' || typeof gemmModule.setSgemmEngine !== 'function' || !engine?.sgemm) return null;
+    const model = nn.float32MlpClassifier(data, { hidden: [400, 400], classes: 10 });
+    const theta = model.initialPosition(initKey);
+    return {
+      via: 'float32MlpClassifier.sgdStep + setSgemmEngine',
+      run() {
+        gemmModule.setSgemmEngine(engine.sgemm);
+        try {
+          model.sgdStep(theta, batch, { learningRate: lr });
+        } finally {
+          gemmModule.setSgemmEngine(null);
+        }
+      },
+    };
+  }
   if (engine === null || typeof gemmModule.setGemmEngine === 'function') {
     const model = nn.mlpClassifier(data, { hidden: [400, 400], classes: 10 });
     let theta = model.initialPosition(initKey);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { key, normal, uniform, foldIn } from '../src/core/random.js';
 import type { Dataset } from '../src/core/types.js';
-import { mlpClassifier, mlpLayout, mlpRegression, NetworkError, MlpWorkspace, heInit } from '../src/nn/mlp.js';
+import { mlpClassifier, mlpLayout, mlpRegression, NetworkError, MlpWorkspace, heInit, Float32MlpWorkspace, float32MlpClassifier } from '../src/nn/mlp.js';
+import { setSgemmEngine, sgemmLoops } from '../src/nn/gemm.js';
 
 function dataset(rows: number, cols: number, classes = 0): Dataset {
   const x = normal(key(21), rows * cols);
@@ -121,5 +122,121 @@ describe('heInit', () => {
     // 60 000 draws: the sample variance has relative s.e. √(2/60 000) ≈ 0.6%; 4 s.e. = 2.4%.
     expect(Math.abs(sum / count / target - 1)).toBeLessThan(0.024);
     for (let j = 0; j < L.outputs; j++) expect(theta[L.offset + L.inputs * L.outputs + j]).toBe(0);
+  });
+});
+
+/** Largest |got − want| / (tol · (1 + |want|)) over the entries; < 1 passes. */
+function worstScaledError(got: ArrayLike<number>, want: ArrayLike<number>, tol: number): number {
+  expect(got.length).toBe(want.length);
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (tol * (1 + Math.abs(want[i]))));
+  return worst;
+}
+
+describe('float32 networks', () => {
+  // Float32 rounding: each product of depth k ≤ 40 has relative error ≲ k·2⁻²⁴ ≈ 2.4e-6, compounded
+  // over three layers and the softmax; 1e-4 relative leaves a wide margin yet catches any wrong term.
+  const tol = 1e-4;
+  const data = dataset(12, 5, 3);
+  const batch = new Int32Array([0, 3, 3, 7, 11, 5]);
+
+  it('Float32MlpWorkspace computes the float64 network outputs and gradients up to float32 rounding', () => {
+    const layout = mlpLayout([5, 7, 6, 3]);
+    const theta32 = Float32Array.from(heInit(layout, key(31)));
+    const theta64 = Float64Array.from(theta32);
+    const w32 = new Float32MlpWorkspace(layout, 2);
+    const w64 = new MlpWorkspace(layout, 2);
+    expect(worstScaledError(w32.forward(theta32, data.x, batch, batch.length), w64.forward(theta64, data.x, batch, batch.length), tol)).toBeLessThan(1);
+    const dOut = normal(key(32), batch.length * 3);
+    const g32 = new Float32Array(layout.dim).fill(NaN); // overwritten, so NaNs must not survive
+    const g64 = new Float64Array(layout.dim);
+    w32.backward(theta32, Float32Array.from(dOut), g32);
+    w64.backward(theta64, dOut, g64);
+    expect(worstScaledError(g32, g64, tol)).toBeLessThan(1);
+    w32.backward(theta32, Float32Array.from(dOut), g32, 0, true); // accumulate: twice the gradient
+    expect(worstScaledError(g32, g64.map((v) => 2 * v), tol)).toBeLessThan(1);
+  });
+
+  it('float32MlpClassifier matches mlpClassifier (value, gradient, probabilities) at the same float32 weights', () => {
+    const options = { hidden: [8, 6], classes: 3, priorPrecision: 0.5 };
+    const m32 = float32MlpClassifier(data, options);
+    const m64 = mlpClassifier(data, options);
+    const theta32 = m32.initialPosition(key(33));
+    const theta64 = Float64Array.from(theta32);
+    const grad = new Float32Array(m32.dim);
+    const ll = m32.logLikelihood(theta32, batch, grad);
+    const want = m64.logLikelihood(theta64, batch);
+    expect(Math.abs(ll - want.value)).toBeLessThan(tol * (1 + Math.abs(want.value)));
+    expect(worstScaledError(grad, want.grad, tol)).toBeLessThan(1);
+    const priorGrad = new Float32Array(m32.dim);
+    const prior = m64.logPrior(theta64);
+    expect(m32.logPrior(theta32, priorGrad)).toBeCloseTo(prior.value, 4);
+    expect(worstScaledError(priorGrad, prior.grad, 1e-7)).toBeLessThan(1);
+    expect(worstScaledError(m32.predictProba(theta32, data.x, 4), m64.predictProba(theta64, data.x, 4), tol)).toBeLessThan(1);
+  });
+
+  it('sgdStep is θ + η(∇ log p(θ) + s ∇ log p(y_B | θ)), into `out` or in place, and returns log p(θ) + s log p(y_B | θ)', () => {
+    const model = float32MlpClassifier(data, { hidden: [8], classes: 3, priorPrecision: 2 });
+    const theta = model.initialPosition(key(34));
+    const original = Float32Array.from(theta);
+    const lik = new Float32Array(model.dim);
+    const prior = new Float32Array(model.dim);
+    const value = model.logLikelihood(theta, batch, lik);
+    const priorValue = model.logPrior(theta, prior);
+    const [eta, s] = [0.01, 2.5];
+    const want = theta.map((t, i) => t + eta * (prior[i] + s * lik[i]));
+    const out = new Float32Array(model.dim);
+    const got = model.sgdStep(theta, batch, { learningRate: eta, likelihoodScale: s, out });
+    expect(got).toBeCloseTo(priorValue + s * value, 3);
+    expect(Array.from(theta)).toEqual(Array.from(original)); // θ untouched when `out` is given
+    // θ' is one rounding of a few float64 terms away from the float32 reference.
+    expect(worstScaledError(out, want, 1e-6)).toBeLessThan(1);
+    model.sgdStep(theta, batch, { learningRate: eta, likelihoodScale: s });
+    expect(Array.from(theta)).toEqual(Array.from(out));
+  });
+
+  it('runs through the sgemm engine set by setSgemmEngine, with the result of the loops', () => {
+    const model = float32MlpClassifier(data, { hidden: [8], classes: 3 });
+    const theta = model.initialPosition(key(35));
+    const plain = new Float32Array(model.dim);
+    const routed = new Float32Array(model.dim);
+    model.logLikelihood(theta, batch, plain);
+    let calls = 0;
+    setSgemmEngine((...args) => {
+      calls++;
+      sgemmLoops(...args);
+    });
+    try {
+      model.logLikelihood(theta, batch, routed);
+    } finally {
+      setSgemmEngine(null);
+    }
+    expect(calls).toBe(2 + 3); // two layers forward; two weight gradients and one input gradient back
+    expect(Array.from(routed)).toEqual(Array.from(plain));
+  });
+
+  it('mlpClassifier with precision float32 is a float64 Target computed in float32', () => {
+    const m32 = mlpClassifier(data, { hidden: [8], classes: 3, precision: 'float32' });
+    const m64 = mlpClassifier(data, { hidden: [8], classes: 3 });
+    const theta = Float64Array.from(Float32Array.from(m64.initialPosition(key(36))));
+    const a = m32.logLikelihood(theta, batch);
+    const b = m64.logLikelihood(theta, batch);
+    expect(a.grad).toBeInstanceOf(Float64Array);
+    expect(Math.abs(a.value - b.value)).toBeLessThan(tol * (1 + Math.abs(b.value)));
+    expect(worstScaledError(a.grad, b.grad, tol)).toBeLessThan(1);
+    expect(worstScaledError(m32.predictProba(theta, data.x, 3), m64.predictProba(theta, data.x, 3), tol)).toBeLessThan(1);
+    expect(() => mlpClassifier(data, { precision: 'float16' as 'float32' })).toThrow(/precision must be 'float64' or 'float32'/);
+  });
+
+  it('names the problem in bad input', () => {
+    const model = float32MlpClassifier(data, { hidden: [4], classes: 3 });
+    const theta = model.initialPosition(key(37));
+    const grad = new Float32Array(model.dim);
+    expect(() => model.logLikelihood(Float64Array.from(theta) as unknown as Float32Array, batch, grad)).toThrow(/float32MlpClassifier.logLikelihood: theta must be a Float32Array of length/);
+    expect(() => model.logLikelihood(theta, batch, new Float32Array(3))).toThrow(/grad must be a Float32Array of length \d+, got length 3/);
+    expect(() => model.logLikelihood(theta, new Int32Array([12]), grad)).toThrow(/batch\[0\] = 12/);
+    expect(() => model.sgdStep(theta, batch, { learningRate: 0 })).toThrow(/learningRate must be a finite number > 0/);
+    expect(() => model.sgdStep(theta, batch, { learningRate: 0.1, out: new Float32Array(2) })).toThrow(/out must be a Float32Array/);
+    expect(() => float32MlpClassifier({ ...data, y: data.y.map((v, i) => (i === 2 ? 0.5 : v)) })).toThrow(/row 3: label 0.5/);
   });
 });

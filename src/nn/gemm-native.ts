@@ -8,6 +8,7 @@
  * multiply-adds go to a JavaScript kernel, because each native call costs about 50–100 µs.
  */
 import { blockedGemmEngine, checkGemmShapes, scaleC, type GemmEngine, type GemmFunction } from './gemm-blocked.js';
+import { checkSgemmShapes, sgemmLoops, type SgemmFunction } from './gemm.js';
 
 /** Thrown when the native engine cannot be loaded; the message says how to install it. */
 export class NativeGemmUnavailableError extends Error {
@@ -25,10 +26,21 @@ export interface NativeGemmOptions {
   /** The kernel for small products (default the blocked JavaScript kernel). */
   small?: GemmFunction;
   /**
+   * Float32 products (`sgemm`) with m·n·k below this go to `sgemmLoops` (default 2¹⁴: a float32
+   * call passes its buffers without conversion, so its overhead is only ≈ 15 µs).
+   */
+  sgemmMinWork?: number;
+  /**
    * Where the onnxruntime-node package is, when it cannot be resolved from sgbayes itself (a
    * directory path or file URL, e.g. a separate install); default: resolve 'onnxruntime-node'.
    */
   packageLocation?: string;
+}
+
+/** The native engine: `gemm` on Float64Arrays (in `precision`) and `sgemm` on Float32Arrays. */
+export interface NativeGemmEngine extends GemmEngine {
+  /** C ← α op(A) op(B) + β C on Float32Arrays, passed to ONNX Runtime without conversion (for `setSgemmEngine`). */
+  readonly sgemm: SgemmFunction;
 }
 
 /** The parts of onnxruntime-node this engine uses (declared here: the package is optional). */
@@ -121,9 +133,12 @@ export function gemmModelBytes(precision: 'float64' | 'float32', transA: boolean
  * JavaScript (an m·n pass). In float64, α = 1, β = 0 writes straight into C. In float32, A and B are
  * rounded into single-precision scratch buffers first (relative error ~1e-7 · √k).
  *
+ * The engine's `sgemm` takes Float32Arrays (the float32 networks, via `setSgemmEngine`) and hands
+ * them to the float32 kernel as views, with no conversion; α = 1, β = 0 writes straight into C.
+ *
  * @throws NativeGemmUnavailableError if onnxruntime-node is not installed or fails to load.
  */
-export async function loadNativeGemm(options: NativeGemmOptions = {}): Promise<GemmEngine> {
+export async function loadNativeGemm(options: NativeGemmOptions = {}): Promise<NativeGemmEngine> {
   const precision = options.precision ?? 'float64';
   if (precision !== 'float64' && precision !== 'float32') {
     throw new RangeError(`loadNativeGemm: precision must be 'float64' or 'float32', got '${String(precision)}'`);
@@ -133,6 +148,9 @@ export async function loadNativeGemm(options: NativeGemmOptions = {}): Promise<G
   const minWork = options.minWork ?? 2 ** 17;
   if (!(minWork >= 0)) throw new RangeError(`loadNativeGemm: minWork must be a number ≥ 0, got ${minWork}`);
   const small = options.small ?? blockedGemmEngine.gemm;
+  const minWork32 = options.sgemmMinWork ?? 2 ** 14;
+  if (!(minWork32 >= 0)) throw new RangeError(`loadNativeGemm: sgemmMinWork must be a number ≥ 0, got ${minWork32}`);
+  const smallSgemm = sgemmLoops;
 
   let Tensor: OrtTensorConstructor;
   let bindingModule: OrtBindingModule;
@@ -150,23 +168,43 @@ export async function loadNativeGemm(options: NativeGemmOptions = {}): Promise<G
   }
 
   const sessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+  // One session per element type and transpose case; symbolic dimensions let it serve every shape.
   const sessions = new Map<number, OrtSession>();
-  const sessionFor = (transA: boolean, transB: boolean): OrtSession => {
-    const id = (transA ? 2 : 0) + (transB ? 1 : 0);
+  const sessionFor = (type: 'float64' | 'float32', transA: boolean, transB: boolean): OrtSession => {
+    const id = (type === 'float64' ? 4 : 0) + (transA ? 2 : 0) + (transB ? 1 : 0);
     let session = sessions.get(id);
     if (!session) {
       session = new bindingModule.binding.InferenceSession();
-      const bytes = gemmModelBytes(precision, transA, transB);
+      const bytes = gemmModelBytes(type, transA, transB);
       session.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, sessionOptions);
       sessions.set(id, session);
     }
     return session;
   };
-  const type = precision;
-  let scratchY: Float32Array | Float64Array = precision === 'float64' ? new Float64Array(0) : new Float32Array(0);
+  let scratchY64 = new Float64Array(0);
+  let scratchY32 = new Float32Array(0);
   let scratchA = new Float32Array(0);
   let scratchB = new Float32Array(0);
   const emptyRun = {};
+
+  /** Y = op(A) op(B) by the native kernel into `y` (m×n), A and B already in the session's element type. */
+  const runNative = <T extends Float32Array | Float64Array>(
+    type: 'float64' | 'float32',
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    dataA: T,
+    dataB: T,
+    y: T,
+  ): void => {
+    sessionFor(type, transA, transB).run(
+      { A: new Tensor(type, dataA, transA ? [k, m] : [m, k]), B: new Tensor(type, dataB, transB ? [n, k] : [k, n]) },
+      { Y: new Tensor(type, y, [m, n]) },
+      emptyRun,
+    );
+  };
 
   const native: GemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) => {
     checkGemmShapes('nativeGemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
@@ -174,33 +212,48 @@ export async function loadNativeGemm(options: NativeGemmOptions = {}): Promise<G
       scaleC(beta, c, cOffset, m * n);
       return;
     }
-    const dimsA = transA ? [k, m] : [m, k];
-    const dimsB = transB ? [n, k] : [k, n];
-    let dataA: Float32Array | Float64Array = a.subarray(aOffset, aOffset + m * k);
-    let dataB: Float32Array | Float64Array = b.subarray(bOffset, bOffset + k * n);
+    const size = m * n;
+    let y: Float32Array | Float64Array;
     if (precision === 'float32') {
       if (scratchA.length < m * k) scratchA = new Float32Array(m * k);
       if (scratchB.length < k * n) scratchB = new Float32Array(k * n);
-      dataA = scratchA.subarray(0, m * k);
+      if (scratchY32.length < size) scratchY32 = new Float32Array(size);
+      const dataA = scratchA.subarray(0, m * k);
       dataA.set(a.subarray(aOffset, aOffset + m * k));
-      dataB = scratchB.subarray(0, k * n);
+      const dataB = scratchB.subarray(0, k * n);
       dataB.set(b.subarray(bOffset, bOffset + k * n));
-    }
-    const direct = precision === 'float64' && alpha === 1 && beta === 0;
-    let y: Float32Array | Float64Array;
-    if (direct) {
-      y = c.subarray(cOffset, cOffset + m * n);
+      y = scratchY32.subarray(0, size);
+      runNative('float32', transA, transB, m, n, k, dataA, dataB, y);
+    } else if (alpha === 1 && beta === 0) {
+      runNative('float64', transA, transB, m, n, k, a.subarray(aOffset, aOffset + m * k), b.subarray(bOffset, bOffset + k * n), c.subarray(cOffset, cOffset + size));
+      return;
     } else {
-      if (scratchY.length < m * n) scratchY = precision === 'float64' ? new Float64Array(m * n) : new Float32Array(m * n);
-      y = scratchY.subarray(0, m * n);
+      if (scratchY64.length < size) scratchY64 = new Float64Array(size);
+      y = scratchY64.subarray(0, size);
+      runNative('float64', transA, transB, m, n, k, a.subarray(aOffset, aOffset + m * k), b.subarray(bOffset, bOffset + k * n), y);
     }
-    sessionFor(transA, transB).run(
-      { A: new Tensor(type, dataA, dimsA), B: new Tensor(type, dataB, dimsB) },
-      { Y: new Tensor(type, y, [m, n]) },
-      emptyRun,
-    );
-    if (direct) return;
+    if (beta === 0) for (let i = 0; i < size; i++) c[cOffset + i] = alpha * y[i];
+    else if (beta === 1) for (let i = 0; i < size; i++) c[cOffset + i] += alpha * y[i];
+    else for (let i = 0; i < size; i++) c[cOffset + i] = beta * c[cOffset + i] + alpha * y[i];
+  };
+
+  // Float32 buffers go to ONNX Runtime as they are: views of A, B and (when α = 1, β = 0) C itself.
+  const nativeSgemm: SgemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) => {
+    checkSgemmShapes('nativeSgemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
     const size = m * n;
+    if (alpha === 0 || k === 0 || m === 0 || n === 0) {
+      sgemmLoops(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
+      return;
+    }
+    const dataA = a.subarray(aOffset, aOffset + m * k);
+    const dataB = b.subarray(bOffset, bOffset + k * n);
+    if (alpha === 1 && beta === 0) {
+      runNative('float32', transA, transB, m, n, k, dataA, dataB, c.subarray(cOffset, cOffset + size));
+      return;
+    }
+    if (scratchY32.length < size) scratchY32 = new Float32Array(size);
+    const y = scratchY32.subarray(0, size);
+    runNative('float32', transA, transB, m, n, k, dataA, dataB, y);
     if (beta === 0) for (let i = 0; i < size; i++) c[cOffset + i] = alpha * y[i];
     else if (beta === 1) for (let i = 0; i < size; i++) c[cOffset + i] += alpha * y[i];
     else for (let i = 0; i < size; i++) c[cOffset + i] = beta * c[cOffset + i] + alpha * y[i];
@@ -208,11 +261,14 @@ export async function loadNativeGemm(options: NativeGemmOptions = {}): Promise<G
 
   const gemm: GemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) =>
     (m * n * k >= minWork ? native : small)(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
+  const sgemm: SgemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) =>
+    (m * n * k >= minWork32 ? nativeSgemm : smallSgemm)(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
 
   return {
     name: `onnxruntime-${precision}-${threads}t`,
     precision,
     gemm,
+    sgemm,
     dispose() {
       for (const session of sessions.values()) session.dispose();
       sessions.clear();

@@ -1,7 +1,8 @@
 /**
- * The one matrix-multiply entry point of the network kernels. Every dense product of src/nn and
- * src/vi goes through `gemm`, so a faster engine (blocked, SIMD, WebGPU) can replace this body
- * without touching the layers.
+ * The matrix-multiply entry points of the network kernels. Every dense float64 product of src/nn
+ * and src/vi goes through `gemm`, and every float32 product of the float32 networks through
+ * `sgemm`, so a faster engine (blocked, SIMD, native, WebGPU) can replace either body without
+ * touching the layers.
  */
 
 import { checkGemmShapes, gemmBlocked, scaleC, type GemmFunction } from './gemm-blocked.js';
@@ -134,6 +135,143 @@ export function gemm(
         for (let p = 0; p < k; p++) s += a[aOffset + p * m + i] * b[bj + p];
         c[ci + j] += alpha * s;
       }
+    }
+  }
+}
+
+/**
+ * The float32 counterpart of `GemmFunction` (BLAS sgemm): C ← α op(A) op(B) + β C on row-major,
+ * densely packed Float32Arrays, same argument order and layout as `gemm`.
+ */
+export type SgemmFunction = (
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  aOffset: number,
+  b: Float32Array,
+  bOffset: number,
+  beta: number,
+  c: Float32Array,
+  cOffset: number,
+) => void;
+
+let sgemmEngine: SgemmFunction | null = null;
+
+/**
+ * Route every `sgemm` call of the float32 networks through `next` — e.g. the native engine,
+ * `setSgemmEngine((await loadNativeGemm()).sgemm)` from `sgbayes/node`, which hands the buffers to
+ * ONNX Runtime without conversion — or, with null, back to the JavaScript loops.
+ */
+export function setSgemmEngine(next: SgemmFunction | null): void {
+  sgemmEngine = next;
+}
+
+/** Throws GemmShapeError unless the sgemm shapes are non-negative integers and the buffers hold them. */
+export function checkSgemmShapes(
+  where: string,
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  aOffset: number,
+  b: Float32Array,
+  bOffset: number,
+  c: Float32Array,
+  cOffset: number,
+): void {
+  // The checks read only lengths, so the float64 checker serves both element types.
+  checkGemmShapes(where, m, n, k, a as unknown as Float64Array, aOffset, b as unknown as Float64Array, bOffset, c as unknown as Float64Array, cOffset);
+}
+
+/**
+ * General matrix multiply over row-major Float32Arrays (BLAS sgemm):
+ *
+ *   C ← α op(A) op(B) + β C,   op(A) m×k, op(B) k×n, C m×n,
+ *
+ * with the arguments of `gemm`. Without an engine (`setSgemmEngine`) it runs `sgemmLoops`.
+ *
+ * @throws GemmShapeError if a shape or offset is not a non-negative integer, or a buffer is too short for it.
+ */
+export function sgemm(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  aOffset: number,
+  b: Float32Array,
+  bOffset: number,
+  beta: number,
+  c: Float32Array,
+  cOffset: number,
+): void {
+  checkSgemmShapes('sgemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
+  (sgemmEngine ?? sgemmLoops)(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
+}
+
+/**
+ * C ← α op(A) op(B) + β C over Float32Arrays by plain loops (the fallback of `sgemm`, and the
+ * small-product kernel of the native engine). Sums run in float64 registers; each store rounds to
+ * float32. Shapes are not checked here (`sgemm` does).
+ */
+export function sgemmLoops(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  aOffset: number,
+  b: Float32Array,
+  bOffset: number,
+  beta: number,
+  c: Float32Array,
+  cOffset: number,
+): void {
+  if (beta === 0) c.fill(0, cOffset, cOffset + m * n);
+  else if (beta !== 1) for (let i = cOffset; i < cOffset + m * n; i++) c[i] *= beta;
+  if (alpha === 0 || k === 0) return;
+  if (!transB) {
+    // C[i,:] += α op(A)[i,p] B[p,:], two values of p per pass over a row of C (fewer rounding stores).
+    const aRow = transA ? 1 : k;
+    const aCol = transA ? m : 1;
+    for (let i = 0; i < m; i++) {
+      const ci = cOffset + i * n;
+      const ai = aOffset + i * aRow;
+      let p = 0;
+      for (; p + 1 < k; p += 2) {
+        const s0 = alpha * a[ai + p * aCol];
+        const s1 = alpha * a[ai + (p + 1) * aCol];
+        const b0 = bOffset + p * n;
+        const b1 = b0 + n;
+        for (let j = 0; j < n; j++) c[ci + j] += s0 * b[b0 + j] + s1 * b[b1 + j];
+      }
+      if (p < k) {
+        const s = alpha * a[ai + p * aCol];
+        const bp = bOffset + p * n;
+        for (let j = 0; j < n; j++) c[ci + j] += s * b[bp + j];
+      }
+    }
+    return;
+  }
+  // B stored n×k: C[i,j] += α op(A)[i,:]·B[j,:]
+  const aRow = transA ? 1 : k;
+  const aCol = transA ? m : 1;
+  for (let i = 0; i < m; i++) {
+    const ai = aOffset + i * aRow;
+    const ci = cOffset + i * n;
+    for (let j = 0; j < n; j++) {
+      const bj = bOffset + j * k;
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[ai + p * aCol] * b[bj + p];
+      c[ci + j] += alpha * s;
     }
   }
 }

@@ -17,7 +17,7 @@
 import type { Dataset, IndexBatch, Target, ValueGrad, Vec } from '../core/types.js';
 import { normal, type Key } from '../core/random.js';
 import { lgamma } from '../core/distributions.js';
-import { gemm } from './gemm.js';
+import { gemm, sgemm } from './gemm.js';
 
 /** Bad input to a network: wrong sizes, a θ of the wrong length, a row index out of range, bad options. */
 export class NetworkError extends Error {
@@ -396,6 +396,11 @@ export interface MlpClassifierOptions {
   priorPrecision?: number;
   /** Divide layer inputs by √dim (default true). */
   scaleInputs?: boolean;
+  /**
+   * 'float64' (default) or 'float32': the likelihood is computed by `float32MlpClassifier` (θ
+   * rounded to single precision, float32 products through `sgemm`) and its gradient widened back.
+   */
+  precision?: 'float64' | 'float32';
 }
 
 /** A softmax classification network; θ holds the weights only (see `mlpLayout`). */
@@ -427,14 +432,8 @@ export function softmaxRows(logits: Float64Array, n: number, classes: number, la
   return logLik;
 }
 
-/**
- * A Bayesian softmax classification network as a `Target<IndexBatch>`:
- * p(y_i = k | x_i, W) = softmax(f(x_i; W))_k, W ~ N(0, λ⁻¹ I).
- *
- * @throws NetworkError if a label is not an integer in 0..K−1.
- */
-export function mlpClassifier(data: Dataset, options: MlpClassifierOptions = {}): MlpClassifierModel {
-  const where = 'mlpClassifier';
+/** Validated data, labels, classes, prior precision and layout of a classification network. */
+function classifierSetup(where: string, data: Dataset, options: MlpClassifierOptions): { layout: MlpLayout; classes: number; lambda: number } {
   checkData(where, data);
   const hidden = hiddenWidths(where, options.hidden, 50);
   let maxLabel = 0;
@@ -448,8 +447,25 @@ export function mlpClassifier(data: Dataset, options: MlpClassifierOptions = {})
   if (maxLabel >= classes) throw new NetworkError(`${where}: ${data.source} has label ${maxLabel}, outside 0..${classes - 1}`);
   const lambda = options.priorPrecision ?? 1;
   if (!(lambda > 0) || !Number.isFinite(lambda)) throw new NetworkError(`${where}: priorPrecision must be a finite number > 0, got ${lambda}`);
-  const layout = mlpLayout([data.cols, ...hidden, classes], { scaleInputs: options.scaleInputs });
+  return { layout: mlpLayout([data.cols, ...hidden, classes], { scaleInputs: options.scaleInputs }), classes, lambda };
+}
+
+/**
+ * A Bayesian softmax classification network as a `Target<IndexBatch>`:
+ * p(y_i = k | x_i, W) = softmax(f(x_i; W))_k, W ~ N(0, λ⁻¹ I).
+ *
+ * @throws NetworkError if a label is not an integer in 0..K−1.
+ */
+export function mlpClassifier(data: Dataset, options: MlpClassifierOptions = {}): MlpClassifierModel {
+  const where = 'mlpClassifier';
+  const { layout, classes, lambda } = classifierSetup(where, data, options);
   const dim = layout.dim;
+  if (options.precision !== undefined && options.precision !== 'float64' && options.precision !== 'float32') {
+    throw new NetworkError(`${where}: precision must be 'float64' or 'float32', got '${String(options.precision)}'`);
+  }
+  const single = options.precision === 'float32' ? float32MlpClassifier(data, options) : null;
+  const theta32 = single ? new Float32Array(dim) : null;
+  const grad32 = single ? new Float32Array(dim) : null;
   const work = new MlpWorkspace(layout, 128);
   let dOut = new Float64Array(128 * classes);
   const full = allRows(data.rows);
@@ -471,6 +487,11 @@ export function mlpClassifier(data: Dataset, options: MlpClassifierOptions = {})
     },
     logLikelihood(theta, batch): ValueGrad {
       checkThetaLength(`${where}.logLikelihood`, theta, dim);
+      if (single && theta32 && grad32) {
+        theta32.set(theta);
+        const value = single.logLikelihood(theta32, batch, grad32);
+        return { value, grad: Float64Array.from(grad32) };
+      }
       checkRows(`${where}.logLikelihood`, batch, data.rows);
       const n = batch.length;
       const logits = work.forward(theta, data.x, batch, n);
@@ -491,10 +512,248 @@ export function mlpClassifier(data: Dataset, options: MlpClassifierOptions = {})
     predictProba(theta, x, n) {
       checkThetaLength(`${where}.predictProba`, theta, dim);
       if (x.length < n * data.cols) throw new NetworkError(`${where}.predictProba: x has ${x.length} entries, needs ${n} × ${data.cols}`);
+      if (single && theta32) {
+        theta32.set(theta);
+        return Float64Array.from(single.predictProba(theta32, x, n));
+      }
       const p = Float64Array.from(work.forward(theta, x, null, n));
       softmaxRows(p, n, classes);
       return p;
     },
     initialPosition: (key) => heInit(layout, key),
+  };
+}
+
+/**
+ * The float32 counterpart of `MlpWorkspace`: the same network (layout, input scaling, ReLU) with
+ * weights, activations and gradients in Float32Arrays and every product through `sgemm`, so a
+ * native float32 engine (`setSgemmEngine`) reads and writes these buffers directly. Sums inside a
+ * product follow the engine; elementwise passes compute in float64 and round on store.
+ */
+export class Float32MlpWorkspace {
+  private capacity = 0;
+  private inputs: Float32Array[] = [];
+  private pre: Float32Array[] = [];
+  private dPre: Float32Array[] = [];
+  private dAug = new Float32Array(0);
+  private batchRows = 0;
+
+  constructor(
+    readonly layout: MlpLayout,
+    capacity = 1,
+  ) {
+    this.ensure(capacity);
+  }
+
+  /** Make room for `n` rows. */
+  ensure(n: number): void {
+    if (n <= this.capacity) return;
+    const { layers } = this.layout;
+    this.capacity = n;
+    this.inputs = layers.map((l) => new Float32Array(n * l.rows));
+    this.pre = layers.map((l) => new Float32Array(n * l.outputs));
+    this.dPre = layers.map((l) => new Float32Array(n * l.outputs));
+    this.dAug = new Float32Array(n * Math.max(...layers.map((l) => l.rows)));
+  }
+
+  /**
+   * The network outputs f(x_i; θ) (n × outputs, a view valid until the next call) for the rows
+   * `rows` of `x` (row-major, `sizes[0]` columns; float64 data is rounded as it is gathered), or
+   * rows 0..n−1 when `rows` is null. θ is read from `offset`.
+   */
+  forward(theta: Float32Array, x: Float32Array | Float64Array, rows: IndexBatch | null, n: number, offset = 0): Float32Array {
+    this.ensure(n);
+    const { layers } = this.layout;
+    const first = layers[0];
+    const input = this.inputs[0];
+    const w0 = first.inputs;
+    for (let i = 0; i < n; i++) {
+      const src = (rows === null ? i : rows[i]) * w0;
+      const dst = i * first.rows;
+      for (let k = 0; k < w0; k++) input[dst + k] = x[src + k] * first.inputScale;
+      input[dst + w0] = first.inputScale;
+    }
+    for (let l = 0; l < layers.length; l++) {
+      const L = layers[l];
+      const z = this.pre[l];
+      sgemm(false, false, n, L.outputs, L.rows, 1, this.inputs[l], 0, theta, offset + L.offset, 0, z, 0);
+      if (l + 1 === layers.length) break;
+      // ā_{l+1} = [ReLU(z_l), 1] · scale
+      const next = this.inputs[l + 1];
+      const scale = layers[l + 1].inputScale;
+      const width = L.outputs;
+      for (let i = 0; i < n; i++) {
+        const src = i * width;
+        const dst = i * (width + 1);
+        for (let k = 0; k < width; k++) {
+          const v = z[src + k];
+          next[dst + k] = v > 0 ? v * scale : 0;
+        }
+        next[dst + width] = scale;
+      }
+    }
+    this.batchRows = n;
+    const last = layers.length - 1;
+    return this.pre[last].subarray(0, n * layers[last].outputs);
+  }
+
+  /**
+   * ∂L/∂θ into `grad` (from `offset`) given ∂L/∂f (n × outputs) for the batch of the last
+   * `forward`: ∂L/∂W_l = ā_lᵀ ∂L/∂z_l, ∂L/∂ā_l = ∂L/∂z_l W_lᵀ, then back through the ReLU. Unlike
+   * `MlpWorkspace.backward` it overwrites the gradient (so the native engine writes it in place)
+   * unless `accumulate` is set.
+   */
+  backward(theta: Float32Array, dOut: Float32Array, grad: Float32Array, offset = 0, accumulate = false): void {
+    const n = this.batchRows;
+    const { layers } = this.layout;
+    const beta = accumulate ? 1 : 0;
+    let g = dOut;
+    for (let l = layers.length - 1; l >= 0; l--) {
+      const L = layers[l];
+      sgemm(true, false, L.rows, L.outputs, n, 1, this.inputs[l], 0, g, 0, beta, grad, offset + L.offset);
+      if (l === 0) break;
+      const dAug = this.dAug;
+      sgemm(false, true, n, L.rows, L.outputs, 1, g, 0, theta, offset + L.offset, 0, dAug, 0);
+      // ∂L/∂z = scale · ∂L/∂ā[:, :width] ∘ 1[z > 0]
+      const width = layers[l - 1].outputs;
+      const z = this.pre[l - 1];
+      const dz = this.dPre[l - 1];
+      const scale = L.inputScale;
+      for (let i = 0; i < n; i++) {
+        const at = i * width;
+        const from = i * (width + 1);
+        for (let k = 0; k < width; k++) dz[at + k] = z[at + k] > 0 ? scale * dAug[from + k] : 0;
+      }
+      g = dz;
+    }
+  }
+}
+
+/** Options of `Float32MlpClassifier.sgdStep`. */
+export interface Float32SgdStepOptions {
+  /** η > 0. */
+  learningRate: number;
+  /** s, the weight of the batch likelihood: N/|B| for an unbiased full-data estimate (default 1). */
+  likelihoodScale?: number;
+  /** Where θ' goes (default: θ itself, updated in place). */
+  out?: Float32Array;
+}
+
+/** A softmax classification network computed in float32; θ and gradients are Float32Arrays. */
+export interface Float32MlpClassifier {
+  readonly layout: MlpLayout;
+  readonly classes: number;
+  /** Number of weights and biases. */
+  readonly dim: number;
+  /** N, the number of rows of the data. */
+  readonly dataSize: number;
+  /** λ of the prior W ~ N(0, λ⁻¹ I). */
+  readonly priorPrecision: number;
+  /** log N(θ; 0, λ⁻¹ I); writes its gradient −λθ into `grad` when given. */
+  logPrior(theta: Float32Array, grad?: Float32Array): number;
+  /** Σ_{i∈B} log p(y_i | x_i, θ); writes its gradient into `grad` (overwritten, length dim). */
+  logLikelihood(theta: Float32Array, batch: IndexBatch, grad: Float32Array): number;
+  /**
+   * One gradient step on the log posterior, θ' = θ + η (∇ log p(θ) + s ∇ log p(y_B | θ)), with
+   * the prior term fused into the update pass; returns log p(θ) + s log p(y_B | θ) at the input θ.
+   */
+  sgdStep(theta: Float32Array, batch: IndexBatch, options: Float32SgdStepOptions): number;
+  /** Class probabilities (n × K, row-major) for `n` rows of `x`. */
+  predictProba(theta: Float32Array, x: Float32Array | Float64Array, n: number): Float32Array;
+  /** He-initialised weights, rounded to float32. */
+  initialPosition(key: Key): Float32Array;
+}
+
+function checkTheta32(where: string, name: string, theta: Float32Array, dim: number): void {
+  if (!(theta instanceof Float32Array) || theta.length !== dim) {
+    throw new NetworkError(`${where}: ${name} must be a Float32Array of length ${dim}, got ${theta instanceof Float32Array ? `length ${theta.length}` : typeof theta}`);
+  }
+}
+
+/**
+ * The softmax classification network of `mlpClassifier`, p(y_i = k | x_i, W) = softmax(f(x_i; W))_k
+ * with W ~ N(0, λ⁻¹ I), in float32 end to end: weights, activations and gradients are
+ * Float32Arrays, products go through `sgemm` (zero-copy into a native engine set by
+ * `setSgemmEngine`), and `sgdStep` fuses the prior gradient and the update into one pass. This is
+ * the training mode that matches a float32 PyTorch network; the log-sum-exp of each row and all
+ * scalar sums are kept in float64.
+ *
+ * @throws NetworkError if a label is not an integer in 0..K−1, or an option is out of range.
+ */
+export function float32MlpClassifier(data: Dataset, options: MlpClassifierOptions = {}): Float32MlpClassifier {
+  const where = 'float32MlpClassifier';
+  const { layout, classes, lambda } = classifierSetup(where, data, options);
+  const dim = layout.dim;
+  const work = new Float32MlpWorkspace(layout, 128);
+  let logits = new Float64Array(128 * classes);
+  let dOut = new Float32Array(128 * classes);
+  let stepGrad: Float32Array | null = null;
+  const priorConst = 0.5 * dim * Math.log(lambda / (2 * Math.PI));
+
+  const logLikelihood = (theta: Float32Array, batch: IndexBatch, grad: Float32Array): number => {
+    checkTheta32(`${where}.logLikelihood`, 'theta', theta, dim);
+    checkTheta32(`${where}.logLikelihood`, 'grad', grad, dim);
+    checkRows(`${where}.logLikelihood`, batch, data.rows);
+    const n = batch.length;
+    const f = work.forward(theta, data.x, batch, n);
+    if (logits.length < n * classes) {
+      logits = new Float64Array(n * classes);
+      dOut = new Float32Array(n * classes);
+    }
+    logits.set(f);
+    const value = softmaxRows(logits, n, classes, data.y, batch);
+    // ∂ log p(y | f)/∂f = onehot(y) − softmax(f)
+    for (let i = 0; i < n; i++) {
+      const o = i * classes;
+      const label = data.y[batch[i]];
+      for (let k = 0; k < classes; k++) dOut[o + k] = (k === label ? 1 : 0) - logits[o + k];
+    }
+    work.backward(theta, dOut, grad);
+    return value;
+  };
+
+  return {
+    layout,
+    classes,
+    dim,
+    dataSize: data.rows,
+    priorPrecision: lambda,
+    logPrior(theta, grad) {
+      checkTheta32(`${where}.logPrior`, 'theta', theta, dim);
+      if (grad !== undefined) checkTheta32(`${where}.logPrior`, 'grad', grad, dim);
+      let sq = 0;
+      for (let i = 0; i < dim; i++) sq += theta[i] * theta[i];
+      if (grad) for (let i = 0; i < dim; i++) grad[i] = -lambda * theta[i];
+      return priorConst - 0.5 * lambda * sq;
+    },
+    logLikelihood,
+    sgdStep(theta, batch, stepOptions) {
+      const { learningRate, likelihoodScale = 1 } = stepOptions;
+      const out = stepOptions.out ?? theta;
+      if (!(learningRate > 0) || !Number.isFinite(learningRate)) throw new NetworkError(`${where}.sgdStep: learningRate must be a finite number > 0, got ${learningRate}`);
+      if (!Number.isFinite(likelihoodScale)) throw new NetworkError(`${where}.sgdStep: likelihoodScale must be finite, got ${likelihoodScale}`);
+      checkTheta32(`${where}.sgdStep`, 'out', out, dim);
+      stepGrad ??= new Float32Array(dim);
+      const g = stepGrad;
+      const logLik = logLikelihood(theta, batch, g);
+      // θ' = θ + η (s g − λ θ), and Σθ² for the prior, in one pass.
+      let sq = 0;
+      const decay = 1 - learningRate * lambda;
+      const gain = learningRate * likelihoodScale;
+      for (let i = 0; i < dim; i++) {
+        const t = theta[i];
+        sq += t * t;
+        out[i] = decay * t + gain * g[i];
+      }
+      return priorConst - 0.5 * lambda * sq + likelihoodScale * logLik;
+    },
+    predictProba(theta, x, n) {
+      checkTheta32(`${where}.predictProba`, 'theta', theta, dim);
+      if (x.length < n * data.cols) throw new NetworkError(`${where}.predictProba: x has ${x.length} entries, needs ${n} × ${data.cols}`);
+      const p = Float64Array.from(work.forward(theta, x, null, n));
+      softmaxRows(p, n, classes);
+      return Float32Array.from(p);
+    },
+    initialPosition: (key) => Float32Array.from(heInit(layout, key)),
   };
 }
