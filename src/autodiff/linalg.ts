@@ -1,10 +1,13 @@
 /** Matrix products and axis permutations. */
 import { ShapeError, formatShape, normalizeAxis, sizeOf } from './shape.js';
-import { Tensor, alloc, asTensor, gradOf, isTracked, record, type TensorLike } from './tensor.js';
+import { Tensor, alloc, allocUninit, asTensor, gradOf, isTracked, record, type TensorLike } from './tensor.js';
 
 /**
  * Matrix product. Shapes: [m, k] @ [k, n] → [m, n]; [m, k] @ [k] → [m] (matrix-vector);
  * [k] @ [k, n] → [n]; [k] @ [k] → [] (dot). Gradients: ∂A = G Bᵀ, ∂B = Aᵀ G.
+ *
+ * A left operand that is a row view (`gather` of matrix rows) is read in place, row i at
+ * `rows[i] · k` of its source, so a minibatch's design matrix is never copied.
  */
 export function matmul(x: TensorLike, y: TensorLike): Tensor {
   const a = asTensor(x);
@@ -27,99 +30,130 @@ export function matmul(x: TensorLike, y: TensorLike): Tensor {
   const shape: number[] = [];
   if (a.rank === 2) shape.push(m);
   if (b.rank === 2) shape.push(n);
-  const da = a.data;
+  // Row i of A starts in `da` at i·k for a dense A, at rows[i]·k for a row view.
+  const view = a.rowView;
+  const da = view !== null ? view.source : a.data;
+  const rowIds = view !== null ? view.rows : null;
   const db = b.data;
-  const out = alloc(m * n);
   if (n === 1) {
-    const k4 = k - (k & 3);
-    for (let i = 0; i < m; i++) {
-      // Four partial sums let the CPU overlap the multiply-adds.
+    const out = allocUninit(m);
+    let i = 0;
+    // Four rows per sweep share each load of b and keep four independent sums (and four memory
+    // streams, which matters when the rows are scattered through a large source).
+    for (; i + 3 < m; i += 4) {
+      const r0 = rowIds === null ? i * k : rowIds[i] * k;
+      const r1 = rowIds === null ? r0 + k : rowIds[i + 1] * k;
+      const r2 = rowIds === null ? r1 + k : rowIds[i + 2] * k;
+      const r3 = rowIds === null ? r2 + k : rowIds[i + 3] * k;
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;
       let s3 = 0;
-      const row = i * k;
-      let p = 0;
-      for (; p < k4; p += 4) {
-        s0 += da[row + p] * db[p];
-        s1 += da[row + p + 1] * db[p + 1];
-        s2 += da[row + p + 2] * db[p + 2];
-        s3 += da[row + p + 3] * db[p + 3];
-      }
-      for (; p < k; p++) s0 += da[row + p] * db[p];
-      out[i] = s0 + s1 + (s2 + s3);
-    }
-  } else {
-    for (let i = 0; i < m; i++) {
-      const orow = i * n;
       for (let p = 0; p < k; p++) {
-        const aip = da[i * k + p];
-        const brow = p * n;
-        for (let j = 0; j < n; j++) out[orow + j] += aip * db[brow + j];
+        const bp = db[p];
+        s0 += da[r0 + p] * bp;
+        s1 += da[r1 + p] * bp;
+        s2 += da[r2 + p] * bp;
+        s3 += da[r3 + p] * bp;
       }
+      out[i] = s0;
+      out[i + 1] = s1;
+      out[i + 2] = s2;
+      out[i + 3] = s3;
+    }
+    for (; i < m; i++) {
+      const row = rowIds === null ? i * k : rowIds[i] * k;
+      let s = 0;
+      for (let p = 0; p < k; p++) s += da[row + p] * db[p];
+      out[i] = s;
+    }
+    return recordMatmul(new Tensor(out, shape), a, b, m, k, n, da, rowIds);
+  }
+  const out = alloc(m * n);
+  for (let i = 0; i < m; i++) {
+    const orow = i * n;
+    const row = rowIds === null ? i * k : rowIds[i] * k;
+    for (let p = 0; p < k; p++) {
+      const aip = da[row + p];
+      const brow = p * n;
+      for (let j = 0; j < n; j++) out[orow + j] += aip * db[brow + j];
     }
   }
-  const z = new Tensor(out, shape);
+  return recordMatmul(new Tensor(out, shape), a, b, m, k, n, da, rowIds);
+}
+
+/** The backward pass of z = A B; A's rows are read from `da` at `rowIds[i] · k` when given, else i · k. */
+function recordMatmul(
+  z: Tensor,
+  a: Tensor,
+  b: Tensor,
+  m: number,
+  k: number,
+  n: number,
+  da: Float64Array,
+  rowIds: Int32Array | null,
+): Tensor {
   const ta = isTracked(a);
   const tb = isTracked(b);
-  if (ta || tb) {
-    record(z, () => {
-      const g = z.grad as Float64Array;
-      if (ta && n === 1) {
-        const ga = gradOf(a);
-        for (let i = 0; i < m; i++) {
-          const gi = g[i];
-          const arow = i * k;
-          for (let p = 0; p < k; p++) ga[arow + p] += gi * db[p];
-        }
-      } else if (ta) {
-        const ga = gradOf(a);
-        for (let i = 0; i < m; i++) {
-          const grow = i * n;
-          for (let p = 0; p < k; p++) {
-            let s = 0;
-            const brow = p * n;
-            for (let j = 0; j < n; j++) s += g[grow + j] * db[brow + j];
-            ga[i * k + p] += s;
-          }
+  if (!ta && !tb) return z;
+  const db = b.data;
+  const rowStart = (i: number): number => (rowIds === null ? i * k : rowIds[i] * k);
+  return record(z, () => {
+    const g = z.grad as Float64Array;
+    // ∂A is dense m × k even for a row view: the gather node scatters it back into the source.
+    if (ta && n === 1) {
+      const ga = gradOf(a);
+      for (let i = 0; i < m; i++) {
+        const gi = g[i];
+        const arow = i * k;
+        for (let p = 0; p < k; p++) ga[arow + p] += gi * db[p];
+      }
+    } else if (ta) {
+      const ga = gradOf(a);
+      for (let i = 0; i < m; i++) {
+        const grow = i * n;
+        for (let p = 0; p < k; p++) {
+          let s = 0;
+          const brow = p * n;
+          for (let j = 0; j < n; j++) s += g[grow + j] * db[brow + j];
+          ga[i * k + p] += s;
         }
       }
-      if (tb && n === 1) {
-        // ∂b = Aᵀg, four rows per sweep so each gb[p] is loaded and stored a quarter as often.
-        const gb = gradOf(b);
-        const m4 = m - (m & 3);
-        let i = 0;
-        for (; i < m4; i += 4) {
-          const g0 = g[i];
-          const g1 = g[i + 1];
-          const g2 = g[i + 2];
-          const g3 = g[i + 3];
-          const r0 = i * k;
-          const r1 = r0 + k;
-          const r2 = r1 + k;
-          const r3 = r2 + k;
-          for (let p = 0; p < k; p++) gb[p] += da[r0 + p] * g0 + da[r1 + p] * g1 + (da[r2 + p] * g2 + da[r3 + p] * g3);
-        }
-        for (; i < m; i++) {
-          const gi = g[i];
-          const arow = i * k;
-          for (let p = 0; p < k; p++) gb[p] += da[arow + p] * gi;
-        }
-      } else if (tb) {
-        const gb = gradOf(b);
-        for (let i = 0; i < m; i++) {
-          const grow = i * n;
-          const arow = i * k;
-          for (let p = 0; p < k; p++) {
-            const aip = da[arow + p];
-            const brow = p * n;
-            for (let j = 0; j < n; j++) gb[brow + j] += aip * g[grow + j];
-          }
+    }
+    if (tb && n === 1) {
+      // ∂b = Aᵀg, four rows per sweep so each gb[p] is loaded and stored a quarter as often.
+      const gb = gradOf(b);
+      const m4 = m - (m & 3);
+      let i = 0;
+      for (; i < m4; i += 4) {
+        const g0 = g[i];
+        const g1 = g[i + 1];
+        const g2 = g[i + 2];
+        const g3 = g[i + 3];
+        const r0 = rowStart(i);
+        const r1 = rowStart(i + 1);
+        const r2 = rowStart(i + 2);
+        const r3 = rowStart(i + 3);
+        for (let p = 0; p < k; p++) gb[p] += da[r0 + p] * g0 + da[r1 + p] * g1 + (da[r2 + p] * g2 + da[r3 + p] * g3);
+      }
+      for (; i < m; i++) {
+        const gi = g[i];
+        const arow = rowStart(i);
+        for (let p = 0; p < k; p++) gb[p] += da[arow + p] * gi;
+      }
+    } else if (tb) {
+      const gb = gradOf(b);
+      for (let i = 0; i < m; i++) {
+        const grow = i * n;
+        const arow = rowStart(i);
+        for (let p = 0; p < k; p++) {
+          const aip = da[arow + p];
+          const brow = p * n;
+          for (let j = 0; j < n; j++) gb[brow + j] += aip * g[grow + j];
         }
       }
-    });
-  }
-  return z;
+    }
+  });
 }
 
 /** Permute axes (default: reverse them, the matrix transpose for 2-D). */
@@ -153,7 +187,7 @@ export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
     }
   }
   const d = a.data;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = d[srcIndex[i]];
   const z = new Tensor(out, shape);
   if (isTracked(a)) {

@@ -27,11 +27,26 @@ export class Tape {
 
 let activeTape: Tape | null = null;
 
+/**
+ * Values that are whole rows of another buffer: row r is `source[rows[r] * rowLength …+ rowLength]`.
+ * `gather` returns such a view so that `matmul` can read the rows in place instead of copying them.
+ */
+export interface RowView {
+  readonly source: Float64Array;
+  readonly rows: Int32Array;
+  readonly rowLength: number;
+}
+
+const NO_VALUES = new Float64Array(0);
+
 /** A row-major float64 tensor; on a tape it also carries the gradient of the output with respect to it. */
 export class Tensor {
   readonly shape: Shape;
-  readonly data: Float64Array;
   readonly size: number;
+  /** The values, or null while they are only a row view (copied on first read of `data`). */
+  private values: Float64Array | null;
+  /** Set while the values are rows of another buffer that no one has needed as a copy yet. */
+  rowView: RowView | null;
   /** ∂output/∂this, filled by the backward pass (null until something flows into it). */
   grad: Float64Array | null = null;
   /** The tape this tensor belongs to; null for constants. */
@@ -39,11 +54,33 @@ export class Tensor {
   /** Adds this node's gradient into its inputs' gradients. */
   backwardFn: (() => void) | null = null;
 
-  /** Wraps `data` without copying or checking (use `tensor()` for checked construction). */
-  constructor(data: Float64Array, shape: Shape) {
-    this.data = data;
+  /**
+   * Wraps `data` without copying or checking (use `tensor()` for checked construction). With
+   * `rows` (internal, for `gather`), the values are that row view and `data` is ignored.
+   */
+  constructor(data: Float64Array, shape: Shape, rows: RowView | null = null) {
     this.shape = shape;
-    this.size = data.length;
+    this.rowView = rows;
+    this.values = rows === null ? data : null;
+    this.size = rows === null ? data.length : rows.rows.length * rows.rowLength;
+  }
+
+  /** The row-major values (a row view is copied out on first read). */
+  get data(): Float64Array {
+    const v = this.values;
+    return v !== null ? v : this.materialize();
+  }
+
+  private materialize(): Float64Array {
+    const { source, rows, rowLength } = this.rowView as RowView;
+    const out = allocUninit(this.size);
+    for (let r = 0; r < rows.length; r++) {
+      const src = rows[r] * rowLength;
+      out.set(source.subarray(src, src + rowLength), r * rowLength);
+    }
+    this.values = out;
+    this.rowView = null;
+    return out;
   }
 
   /** Number of axes. */
@@ -182,6 +219,15 @@ let arenaOffset = 0;
  */
 export function alloc(n: number): Float64Array {
   if (n <= SMALL || n > ARENA_MAX || activeTape === null) return new Float64Array(n);
+  return allocUninit(n).fill(0);
+}
+
+/**
+ * Like `alloc`, but the contents are unspecified (stale arena values): for outputs whose every
+ * element the caller writes, so a large copy does not pay for zeroing first.
+ */
+export function allocUninit(n: number): Float64Array {
+  if (n <= SMALL || n > ARENA_MAX || activeTape === null) return new Float64Array(n);
   if (arenaOffset + n > CHUNK) {
     arenaChunk++;
     arenaOffset = 0;
@@ -189,8 +235,40 @@ export function alloc(n: number): Float64Array {
   if (arenaChunk === arenaChunks.length) arenaChunks.push(new Float64Array(CHUNK));
   const out = arenaChunks[arenaChunk].subarray(arenaOffset, arenaOffset + n);
   arenaOffset += n;
-  out.fill(0);
   return out;
+}
+
+// Index copies (gather keeps its indices until the backward pass) get a small arena of their own.
+const INDEX_CHUNK = 1 << 14;
+const indexChunks: Int32Array[] = [];
+let indexChunk = 0;
+let indexOffset = 0;
+
+/**
+ * A copy of `indices` that stays valid while the active tape lives (the caller may reuse its
+ * buffer before the backward pass): an arena view while a tape is active, otherwise a fresh array.
+ */
+export function copyIndices(indices: Int32Array): Int32Array {
+  const n = indices.length;
+  if (n <= 16 || n > INDEX_CHUNK >> 1 || activeTape === null) return indices.slice();
+  if (indexOffset + n > INDEX_CHUNK) {
+    indexChunk++;
+    indexOffset = 0;
+  }
+  if (indexChunk === indexChunks.length) indexChunks.push(new Int32Array(INDEX_CHUNK));
+  const out = indexChunks[indexChunk].subarray(indexOffset, indexOffset + n);
+  indexOffset += n;
+  out.set(indices);
+  return out;
+}
+
+/**
+ * A tensor of `shape` whose values are rows of `source` (row r at `rows[r] * rowLength`), read in
+ * place by ops that understand row views and copied out by the others. `rows` must stay unchanged
+ * while the tensor lives (pass a copy).
+ */
+export function rowViewTensor(source: Float64Array, rows: Int32Array, rowLength: number, shape: Shape): Tensor {
+  return new Tensor(NO_VALUES, shape, { source, rows, rowLength });
 }
 
 /** Release the arena's memory (it regrows on demand); only call when no tape is active. */
@@ -199,6 +277,9 @@ export function releaseArena(): void {
   arenaChunks.length = 0;
   arenaChunk = 0;
   arenaOffset = 0;
+  indexChunks.length = 0;
+  indexChunk = 0;
+  indexOffset = 0;
 }
 
 /** The gradient buffer of `t`, allocated (zeros) on first use. */
@@ -217,20 +298,29 @@ export interface TapeScope {
   readonly previous: Tape | null;
   readonly arenaChunk: number;
   readonly arenaOffset: number;
+  readonly indexChunk: number;
+  readonly indexOffset: number;
 }
 
 /** Start recording on a new tape; pass the result to `endTape` (in a `finally`). */
 export function beginTape(): TapeScope {
-  const scope = { tape: new Tape(), previous: activeTape, arenaChunk, arenaOffset };
+  const scope = { tape: new Tape(), previous: activeTape, arenaChunk, arenaOffset, indexChunk, indexOffset };
   activeTape = scope.tape;
   return scope;
 }
 
-/** Stop recording, restore the previous tape and rewind the arena: the tape's tensors are dead. */
+/** Stop recording, restore the previous tape and rewind the arenas: the tape's tensors are dead. */
 export function endTape(scope: TapeScope): void {
   activeTape = scope.previous;
   arenaChunk = scope.arenaChunk;
   arenaOffset = scope.arenaOffset;
+  indexChunk = scope.indexChunk;
+  indexOffset = scope.indexOffset;
+}
+
+/** Whether a tape is recording (ops then return arena-backed tensors that die with it). */
+export function tapeActive(): boolean {
+  return activeTape !== null;
 }
 
 /**

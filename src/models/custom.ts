@@ -149,6 +149,14 @@ export function customModel<Batch = null, P extends ParamSpecs = ParamSpecs>(
     }
   }
 
+  // Scratch copies of θ and of the gradient with one view per parameter, made once: an evaluation
+  // then creates no typed-array views. `busy` sends a nested evaluation to fresh buffers instead.
+  const thetaScratch = new Float64Array(dim);
+  const gradScratch = new Float64Array(dim);
+  const thetaViews = layout.map((p) => thetaScratch.subarray(p.offset, p.offset + p.size));
+  const gradViews = layout.map((p) => gradScratch.subarray(p.offset, p.offset + p.size));
+  let busy = false;
+
   /**
    * Record f(constrained params) (+ the log-Jacobian when asked) on a fresh tape and
    * backpropagate into `grad` (accumulates; pass zeros).
@@ -160,13 +168,46 @@ export function customModel<Batch = null, P extends ParamSpecs = ParamSpecs>(
     f: ((params: ParamTensors<P>) => TensorLike) | undefined,
     part: string,
   ): number {
+    if (busy) return evaluateInto(theta, grad, withJacobian, f, part, null, null);
+    busy = true;
+    try {
+      thetaScratch.set(theta);
+      gradScratch.fill(0);
+      const value = evaluateInto(thetaScratch, gradScratch, withJacobian, f, part, thetaViews, gradViews);
+      for (let i = 0; i < dim; i++) grad[i] += gradScratch[i];
+      return value;
+    } finally {
+      busy = false;
+    }
+  }
+
+  /** `evaluate` over given buffers, with their per-parameter views when already made. */
+  function evaluateInto(
+    theta: Vec,
+    grad: Float64Array,
+    withJacobian: boolean,
+    f: ((params: ParamTensors<P>) => TensorLike) | undefined,
+    part: string,
+    thetaParts: readonly Float64Array[] | null,
+    gradParts: readonly Float64Array[] | null,
+  ): number {
     const scope = beginTape();
     try {
       const params: Record<string, Tensor> = {};
       let total: TensorLike = 0;
-      for (const p of layout) {
+      for (let i = 0; i < layout.length; i++) {
+        const p = layout[i];
         const end = p.offset + p.size;
-        const u = variable(theta.subarray(p.offset, end), p.unconstrainedShape, grad.subarray(p.offset, end));
+        const u = variable(
+          thetaParts === null ? theta.subarray(p.offset, end) : thetaParts[i],
+          p.unconstrainedShape,
+          gradParts === null ? grad.subarray(p.offset, end) : gradParts[i],
+        );
+        // The identity needs no transform, shape check or Jacobian term.
+        if (p.constraint === identity) {
+          params[p.name] = u;
+          continue;
+        }
         const { value, logJacobian } = p.constraint.forward(u, p.shape);
         if (!sameShape(value.shape, p.shape)) {
           throw new CustomModelError(
