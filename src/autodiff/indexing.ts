@@ -2,7 +2,6 @@
 import { ShapeError, checkShape, formatShape, normalizeAxis, sizeOf, splitAtAxis, type Shape } from './shape.js';
 import {
   Tensor,
-  alloc,
   allocUninit,
   asTensor,
   copyIndices,
