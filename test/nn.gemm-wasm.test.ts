@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { foldIn, key, normal } from '../src/core/random.js';
 import { gemm, GemmShapeError, setGemmEngine } from '../src/nn/gemm.js';
-import { loadWasmGemm, loadWasmGemmSync } from '../src/nn/gemm-wasm.js';
+import { loadWasmGemm, loadWasmGemmSync, type WasmSgemmFunction } from '../src/nn/gemm-wasm.js';
 import type { GemmFunction } from '../src/nn/gemm-blocked.js';
 import { assembleGemmModule, generatedModuleSource, GENERATED_MODULE_PATH } from '../wasm/assemble.js';
 
@@ -66,6 +66,29 @@ function worstError(
   return worst;
 }
 
+/** `worstError` for `sgemm`: the same inputs held in Float32Arrays, the reference in float64 on them. */
+function worstSgemmError(
+  fn: WasmSgemmFunction, tA: boolean, tB: boolean, m: number, n: number, k: number, alpha: number, beta: number, seed: number,
+): number {
+  const base = key(seed);
+  const [aOff, bOff, cOff] = [1, 2, 3];
+  const a = Float32Array.from(normal(foldIn(base, 1), aOff + m * k + 2));
+  const b = Float32Array.from(normal(foldIn(base, 2), bOff + k * n + 2));
+  const c = Float32Array.from(normal(foldIn(base, 3), cOff + m * n + 2));
+  const { value, scale } = reference(tA, tB, m, n, k, alpha, Float64Array.from(a), aOff, Float64Array.from(b), bOff, beta, Float64Array.from(c), cOff);
+  const before = c.slice();
+  fn(tA, tB, m, n, k, alpha, a, aOff, b, bOff, beta, c, cOff);
+  for (let i = 0; i < cOff; i++) expect(c[i]).toBe(before[i]);
+  for (let i = cOff + m * n; i < c.length; i++) expect(c[i]).toBe(before[i]);
+  let worst = 0;
+  for (let i = 0; i < m * n; i++) {
+    // Single-precision sums and the roundings of α·acc, β·C and the store: (2k + 6)·u₃₂·scale.
+    const bound = (2 * k + 6) * U32 * scale[i] + Number.MIN_VALUE;
+    worst = Math.max(worst, Math.abs(c[cOff + i] - value[i]) / bound);
+  }
+  return worst;
+}
+
 const SIZES = [1, 3, 17, 33, 65, 129];
 /** Every size in every position (rotations), plus shapes that cross the MC, KC and NC block edges. */
 const SHAPES: [number, number, number][] = [
@@ -107,6 +130,21 @@ describe('WebAssembly gemm engine', () => {
     expect(worstError(wasm32, false, false, 33, 17, 129, 1, 0, 7, U64)).toBeGreaterThan(1e3);
   });
 
+  it('sgemm on Float32Arrays matches the definition within the single-precision bound, and discards NaN in C when β = 0', () => {
+    const { sgemm } = loadWasmGemmSync({ minWork: 0 });
+    let seed = 900;
+    for (const [tA, tB] of CASES) {
+      for (const [m, n, k] of SHAPES) {
+        const [alpha, beta] = [[1, 0], [0.5, 1], [-2, 0.25]][seed % 3];
+        expect(worstSgemmError(sgemm, tA, tB, m, n, k, alpha, beta, seed++), `${tA} ${tB} ${m}×${n}×${k}`).toBeLessThanOrEqual(1);
+      }
+    }
+    const c = new Float32Array(6).fill(NaN);
+    sgemm(false, false, 2, 3, 2, 1, Float32Array.from([1, 2, 3, 4]), 0, Float32Array.from([1, 0, 2, 0, 1, 1]), 0, 0, c, 0);
+    expect(Array.from(c)).toEqual([1, 2, 4, 3, 4, 10]);
+    expect(() => sgemm(false, false, 2, 2, 2, 1, new Float32Array(3), 0, new Float32Array(4), 0, 0, new Float32Array(4), 0)).toThrow(/wasmSgemm: buffers too short/);
+  });
+
   it('β = 0 discards NaN in C; α = 0 or k = 0 only scales C; results are the same bits on every call', () => {
     for (const precision of ['float64', 'float32'] as const) {
       const { gemm: wasm } = loadWasmGemmSync({ precision, minWork: 0 });
@@ -143,13 +181,17 @@ describe('WebAssembly gemm engine', () => {
       seen.push(m * n * k);
       c.fill(-1, cOff, cOff + m * n);
     };
-    const { gemm: wasm } = loadWasmGemmSync({ minWork: 64, small });
+    const smallSgemm: WasmSgemmFunction = (_tA, _tB, m, n, k) => {
+      seen.push(-m * n * k);
+    };
+    const { gemm: wasm, sgemm } = loadWasmGemmSync({ minWork: 64, small, smallSgemm });
+    sgemm(false, false, 2, 2, 2, 1, new Float32Array(4), 0, new Float32Array(4), 0, 0, new Float32Array(4), 0);
     const a = normal(key(3), 64);
     const b = normal(key(4), 64);
     const c = new Float64Array(64);
     wasm(false, false, 3, 3, 3, 1, a, 0, b, 0, 0, c, 0);
     wasm(false, false, 4, 4, 4, 1, a, 0, b, 0, 0, c, 0);
-    expect(seen).toEqual([27]);
+    expect(seen).toEqual([-8, 27]);
     expect(c[0]).toBeCloseTo(a[0] * b[0] + a[1] * b[4] + a[2] * b[8] + a[3] * b[12], 14);
   });
 

@@ -2,9 +2,10 @@
  * A WebAssembly SIMD matrix-multiply engine for browsers and Node: the packed, register-blocked
  * kernels of wasm/gemm-wat.ts (Goto & van de Geijn 2008; f64x2 4×4 and f32x4 4×8 micro-tiles),
  * embedded as base64 in src/nn/wasm/gemm-module.ts, so it loads anywhere WebAssembly SIMD does with
- * no Node-only API and no build step. It has the signature of `gemm` (src/nn/gemm.ts); the caller's
- * matrices are copied into the module's memory and C is copied back (O(mk + kn + mn) next to the
- * O(mnk) product), and products smaller than `minWork` go to a JavaScript kernel instead.
+ * no Node-only API and no build step. Its `gemm` has the signature of `gemm` (src/nn/gemm.ts) and its
+ * `sgemm` the same on Float32Arrays; the caller's matrices are copied into the module's memory and C
+ * is copied back (O(mk + kn + mn) next to the O(mnk) product), and products smaller than `minWork`
+ * go to a JavaScript kernel instead.
  */
 import { blockedGemmEngine, checkGemmShapes, scaleC, type GemmEngine, type GemmFunction } from './gemm-blocked.js';
 import { GEMM_BLOCKING_F32, GEMM_BLOCKING_F64, GEMM_WASM_BASE64 } from './wasm/gemm-module.js';
@@ -25,6 +26,30 @@ export interface WasmGemmOptions {
   minWork?: number;
   /** The kernel for small products (default the blocked JavaScript kernel). */
   small?: GemmFunction;
+  /** The kernel for Float32Array products below `minWork` (default none: `sgemm` always runs in WebAssembly). */
+  smallSgemm?: WasmSgemmFunction;
+}
+
+/** BLAS sgemm on row-major Float32Arrays, C ← α op(A) op(B) + β C: `GemmFunction`'s arguments with Float32Array buffers. */
+export type WasmSgemmFunction = (
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: Float32Array,
+  aOffset: number,
+  b: Float32Array,
+  bOffset: number,
+  beta: number,
+  c: Float32Array,
+  cOffset: number,
+) => void;
+
+/** The WebAssembly engine: `gemm` on Float64Arrays (in its precision) and `sgemm` on Float32Arrays (always float32). */
+export interface WasmGemmEngine extends GemmEngine {
+  readonly sgemm: WasmSgemmFunction;
 }
 
 /** The module's export `gemm_f64` / `gemm_f32` (byte addresses into its memory; m, n, k ≥ 1). */
@@ -48,6 +73,7 @@ interface GemmExports {
   memory: WebAssembly.Memory;
   gemm_f64: ModuleGemm;
   gemm_f32: ModuleGemm;
+  sgemm_f32: ModuleGemm;
 }
 
 const PAGE_BYTES = 65536;
@@ -79,7 +105,14 @@ function checkSupport(where: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-function checkOptions(where: string, options: WasmGemmOptions): { precision: 'float64' | 'float32'; minWork: number; small: GemmFunction } {
+interface CheckedOptions {
+  precision: 'float64' | 'float32';
+  minWork: number;
+  small: GemmFunction;
+  smallSgemm: WasmSgemmFunction | null;
+}
+
+function checkOptions(where: string, options: WasmGemmOptions): CheckedOptions {
   const precision = options.precision ?? 'float64';
   if (precision !== 'float64' && precision !== 'float32') {
     throw new RangeError(`${where}: precision must be 'float64' or 'float32', got '${String(precision)}'`);
@@ -88,25 +121,28 @@ function checkOptions(where: string, options: WasmGemmOptions): { precision: 'fl
   if (!(minWork >= 0)) throw new RangeError(`${where}: minWork must be a number ≥ 0, got ${minWork}`);
   const small = options.small ?? blockedGemmEngine.gemm;
   if (typeof small !== 'function') throw new TypeError(`${where}: small must be a gemm function`);
-  return { precision, minWork, small };
+  const smallSgemm = options.smallSgemm ?? null;
+  if (smallSgemm !== null && typeof smallSgemm !== 'function') throw new TypeError(`${where}: smallSgemm must be an sgemm function`);
+  return { precision, minWork, small, smallSgemm };
 }
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
 /** One instance of the module (its own memory and scratch) wrapped as a `GemmFunction`. */
-function engineFrom(module: WebAssembly.Module, options: ReturnType<typeof checkOptions>): GemmEngine {
-  const { precision, minWork, small } = options;
+function engineFrom(module: WebAssembly.Module, options: CheckedOptions): WasmGemmEngine {
+  const { precision, minWork, small, smallSgemm } = options;
   const exports = new WebAssembly.Instance(module, {}).exports as unknown as GemmExports;
   const memory = exports.memory;
   const run = precision === 'float64' ? exports.gemm_f64 : exports.gemm_f32;
-  const blocking = precision === 'float64' ? GEMM_BLOCKING_F64 : GEMM_BLOCKING_F32;
-  const elementBytes = precision === 'float64' ? 8 : 4;
-  // Scratch first: packed A (mc×kc), packed B (kc×nc), one f64 edge tile; the matrices follow.
+  // Scratch first, sized for both blockings (sgemm uses the f32 one): packed A (mc×kc), packed B
+  // (kc×nc), one edge tile of mr×nr f64; the matrices follow.
+  const [b64, b32] = [GEMM_BLOCKING_F64, GEMM_BLOCKING_F32];
   const packA = 0;
-  const packB = align16(packA + blocking.mc * blocking.kc * elementBytes);
-  const tile = align16(packB + blocking.kc * blocking.nc * elementBytes);
-  const matrices = align16(tile + blocking.mr * blocking.nr * 8);
+  const packB = align16(packA + Math.max(b64.mc * b64.kc * 8, b32.mc * b32.kc * 4));
+  const tile = align16(packB + Math.max(b64.kc * b64.nc * 8, b32.kc * b32.nc * 4));
+  const matrices = align16(tile + Math.max(b64.mr * b64.nr, b32.mr * b32.nr) * 8);
   let heap = new Float64Array(memory.buffer);
+  let heap32 = new Float32Array(memory.buffer);
 
   const ensure = (bytes: number): void => {
     if (bytes > MAX_MEMORY_BYTES) {
@@ -114,7 +150,10 @@ function engineFrom(module: WebAssembly.Module, options: ReturnType<typeof check
     }
     if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE_BYTES));
     // Growing detaches the old buffer, so the view is refreshed whenever the buffer changed.
-    if (heap.buffer !== memory.buffer) heap = new Float64Array(memory.buffer);
+    if (heap.buffer !== memory.buffer) {
+      heap = new Float64Array(memory.buffer);
+      heap32 = new Float32Array(memory.buffer);
+    }
   };
 
   const wasm: GemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) => {
@@ -141,18 +180,44 @@ function engineFrom(module: WebAssembly.Module, options: ReturnType<typeof check
       : (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) =>
           (m * n * k >= minWork ? wasm : small)(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
 
-  return { name: `wasm-simd-${precision}`, precision, gemm, dispose() {} };
+  const wasmSgemm: WasmSgemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) => {
+    // checkGemmShapes reads only lengths, so it serves Float32Arrays as well.
+    checkGemmShapes('wasmSgemm', m, n, k, a as unknown as Float64Array, aOffset, b as unknown as Float64Array, bOffset, c as unknown as Float64Array, cOffset);
+    if (alpha === 0 || k === 0 || m === 0 || n === 0) {
+      if (beta === 0) c.fill(0, cOffset, cOffset + m * n);
+      else if (beta !== 1) for (let i = cOffset; i < cOffset + m * n; i++) c[i] *= beta;
+      return;
+    }
+    const aAt = matrices;
+    const bAt = align16(aAt + m * k * 4);
+    const cAt = align16(bAt + k * n * 4);
+    ensure(cAt + m * n * 4);
+    heap32.set(a.subarray(aOffset, aOffset + m * k), aAt / 4);
+    heap32.set(b.subarray(bOffset, bOffset + k * n), bAt / 4);
+    if (beta !== 0) heap32.set(c.subarray(cOffset, cOffset + m * n), cAt / 4);
+    exports.sgemm_f32(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, aAt, bAt, beta, cAt, packA, packB, tile);
+    c.set(heap32.subarray(cAt / 4, cAt / 4 + m * n), cOffset);
+  };
+
+  const sgemm: WasmSgemmFunction =
+    smallSgemm === null || minWork === 0
+      ? wasmSgemm
+      : (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) =>
+          (m * n * k >= minWork ? wasmSgemm : smallSgemm)(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
+
+  return { name: `wasm-simd-${precision}`, precision, gemm, sgemm, dispose() {} };
 }
 
 /**
- * Creates the WebAssembly SIMD engine synchronously (the module is ~4 KB, so synchronous
- * compilation is allowed even on a browser's main thread). Its `gemm` has the signature of
- * src/nn/gemm.ts, C ← α op(A) op(B) + β C on row-major Float64Arrays, and can be installed with
- * `setGemmEngine(engine.gemm)`. Each call creates its own instance and memory.
+ * Creates the WebAssembly SIMD engine synchronously (for Node and workers; some browsers refuse
+ * synchronous compilation on the main thread, where {@link loadWasmGemm} works). Its `gemm` has
+ * the signature of src/nn/gemm.ts, C ← α op(A) op(B) + β C on row-major Float64Arrays, and can be
+ * installed with `setGemmEngine(engine.gemm)`; its `sgemm` does the same on Float32Arrays in
+ * single precision. Each call creates its own instance and memory.
  *
  * @throws WasmGemmUnavailableError if the runtime lacks WebAssembly SIMD; RangeError on bad options.
  */
-export function loadWasmGemmSync(options: WasmGemmOptions = {}): GemmEngine {
+export function loadWasmGemmSync(options: WasmGemmOptions = {}): WasmGemmEngine {
   const checked = checkOptions('loadWasmGemmSync', options);
   const bytes = checkSupport('loadWasmGemmSync');
   compiled ??= new WebAssembly.Module(bytes);
@@ -165,7 +230,7 @@ export function loadWasmGemmSync(options: WasmGemmOptions = {}): GemmEngine {
  *
  * @throws WasmGemmUnavailableError if the runtime lacks WebAssembly SIMD; RangeError on bad options.
  */
-export async function loadWasmGemm(options: WasmGemmOptions = {}): Promise<GemmEngine> {
+export async function loadWasmGemm(options: WasmGemmOptions = {}): Promise<WasmGemmEngine> {
   const checked = checkOptions('loadWasmGemm', options);
   const bytes = checkSupport('loadWasmGemm');
   if (compiled === null) {
