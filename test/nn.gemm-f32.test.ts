@@ -98,8 +98,11 @@ afterAll(() => native?.dispose());
 
 describe.skipIf(native === null)('native sgemm (onnxruntime float32)', () => {
   for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-    it(`matches the definition (transA=${tA}, transB=${tB}), writing only C's block, for α = 1, β = 0 (in place) and the epilogue cases`, () => {
-      shapes.forEach((s, i) => expect(worstRelativeError(native!.sgemm, s, tA, tB, 100 * i + 50 + (tA ? 7 : 0) + (tB ? 13 : 0))).toBeLessThan(1));
+    it(`matches the definition (transA=${tA}, transB=${tB}), writing only C's block, on first use of α, β (epilogue) and after (in place)`, () => {
+      // The second call with the same α, β runs a session with them built in, C updated in place.
+      for (const round of [0, 1]) {
+        shapes.forEach((s, i) => expect(worstRelativeError(native!.sgemm, s, tA, tB, 100 * i + 50 + round + (tA ? 7 : 0) + (tB ? 13 : 0))).toBeLessThan(1));
+      }
     });
   }
 
@@ -120,5 +123,34 @@ describe.skipIf(native === null)('native sgemm (onnxruntime float32)', () => {
 
   it('checks shapes before calling the native kernel', () => {
     expect(() => native!.sgemm(false, false, 2, 2, 2, 1, new Float32Array(3), 0, new Float32Array(4), 0, 0, new Float32Array(4), 0)).toThrow(GemmShapeError);
+  });
+});
+
+describe.skipIf(native === null)('native gemm (onnxruntime float64) with α and β', () => {
+  it('keeps float64 accuracy whether α, β are built into a session (exact in float32) or applied after', async () => {
+    const engine = await loadNativeGemm({ precision: 'float64', minWork: 0 });
+    try {
+      const [m, n, k] = [9, 7, 11];
+      for (const [alpha, beta] of [[0.5, 1], [0.3, 0.7], [-2, 0]]) {
+        for (const round of [0, 1]) {
+          const a = Float64Array.from(uniform(key(round + 1), m * k + 1));
+          const b = Float64Array.from(uniform(key(round + 3), k * n));
+          const c = Float64Array.from(uniform(key(round + 5), m * n + 2));
+          const want = Float64Array.from(c);
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              let sum = 0;
+              for (let p = 0; p < k; p++) sum += a[1 + p * m + i] * b[p * n + j];
+              want[2 + i * n + j] = (beta === 0 ? 0 : beta * c[2 + i * n + j]) + alpha * sum;
+            }
+          }
+          engine.gemm(true, false, m, n, k, alpha, a, 1, b, 0, beta, c, 2);
+          // Float64 rounding of k terms of size ≤ 1: a few k·2⁻⁵³; 1e-13 would catch float32 α or β (≈ 1e-8).
+          for (let i = 0; i < c.length; i++) expect(Math.abs(c[i] - want[i])).toBeLessThan(1e-13);
+        }
+      }
+    } finally {
+      engine.dispose();
+    }
   });
 });

@@ -153,8 +153,8 @@ describe('float32 networks', () => {
     w32.backward(theta32, Float32Array.from(dOut), g32);
     w64.backward(theta64, dOut, g64);
     expect(worstScaledError(g32, g64, tol)).toBeLessThan(1);
-    w32.backward(theta32, Float32Array.from(dOut), g32, 0, true); // accumulate: twice the gradient
-    expect(worstScaledError(g32, g64.map((v) => 2 * v), tol)).toBeLessThan(1);
+    w32.backward(theta32, Float32Array.from(dOut), g32, 0, 0.5, 2); // grad ← 0.5 ∂L/∂θ + 2 grad
+    expect(worstScaledError(g32, g64.map((v) => 2.5 * v), tol)).toBeLessThan(1);
   });
 
   it('float32MlpClassifier matches mlpClassifier (value, gradient, probabilities) at the same float32 weights', () => {

@@ -91,6 +91,9 @@ function intField(field: number, value: number): number[] {
   return [...varint(field << 3), ...varint(value)];
 }
 
+/** Most sessions with α and β built in that one engine keeps (each holds a compiled graph). */
+const SCALED_SESSIONS = 16;
+
 /** ONNX TensorProto element types. */
 const ONNX_FLOAT = 1;
 const ONNX_DOUBLE = 11;
@@ -101,26 +104,46 @@ function tensorValueInfo(name: string, elemType: number, dims: readonly string[]
   return [...stringField(1, name), ...lengthDelimited(2, lengthDelimited(1, tensorType))];
 }
 
+function floatField(field: number, value: number): number[] {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setFloat32(0, value, true);
+  return [...varint((field << 3) | 5), ...bytes];
+}
+
 /**
- * The serialised ONNX model (IR 8, opset 13) of one node, Y = op(A) op(B) by `Gemm` with symbolic
- * dimensions, so one session serves every shape of a transpose case.
+ * The serialised ONNX model (IR 8, opset 13) of one node with symbolic dimensions, so one session
+ * serves every shape of a transpose case: Y = op(A) op(B) by `Gemm`, or, given `scaling`,
+ * Y = α op(A) op(B) + β C (α and β are attributes, rounded to float32 by ONNX; C is an input only
+ * when β ≠ 0).
  */
-export function gemmModelBytes(precision: 'float64' | 'float32', transA: boolean, transB: boolean): Uint8Array {
+export function gemmModelBytes(
+  precision: 'float64' | 'float32',
+  transA: boolean,
+  transB: boolean,
+  scaling: { alpha: number; beta: number } = { alpha: 1, beta: 0 },
+): Uint8Array {
   const elem = precision === 'float64' ? ONNX_DOUBLE : ONNX_FLOAT;
-  const attribute = (name: string): number[] => lengthDelimited(5, [...stringField(1, name), ...intField(3, 1), ...intField(20, 2)]);
+  const intAttribute = (name: string): number[] => lengthDelimited(5, [...stringField(1, name), ...intField(3, 1), ...intField(20, 2)]);
+  const floatAttribute = (name: string, value: number): number[] => lengthDelimited(5, [...stringField(1, name), ...floatField(2, value), ...intField(20, 1)]);
+  const { alpha, beta } = scaling;
+  const withC = beta !== 0;
   const node = [
     ...stringField(1, 'A'),
     ...stringField(1, 'B'),
+    ...(withC ? stringField(1, 'C') : []),
     ...stringField(2, 'Y'),
     ...stringField(4, 'Gemm'),
-    ...(transA ? attribute('transA') : []),
-    ...(transB ? attribute('transB') : []),
+    ...(transA ? intAttribute('transA') : []),
+    ...(transB ? intAttribute('transB') : []),
+    ...(alpha !== 1 ? floatAttribute('alpha', alpha) : []),
+    ...(withC && beta !== 1 ? floatAttribute('beta', beta) : []),
   ];
   const graph = [
     ...lengthDelimited(1, node),
     ...stringField(2, 'gemm'),
     ...lengthDelimited(11, tensorValueInfo('A', elem, ['a0', 'a1'])),
     ...lengthDelimited(11, tensorValueInfo('B', elem, ['b0', 'b1'])),
+    ...(withC ? lengthDelimited(11, tensorValueInfo('C', elem, ['m', 'n'])) : []),
     ...lengthDelimited(12, tensorValueInfo('Y', elem, ['m', 'n'])),
   ];
   const opset = [...stringField(1, ''), ...intField(2, 13)];
@@ -168,18 +191,52 @@ export async function loadNativeGemm(options: NativeGemmOptions = {}): Promise<N
   }
 
   const sessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
-  // One session per element type and transpose case; symbolic dimensions let it serve every shape.
-  const sessions = new Map<number, OrtSession>();
-  const sessionFor = (type: 'float64' | 'float32', transA: boolean, transB: boolean): OrtSession => {
+  const newSession = (type: 'float64' | 'float32', transA: boolean, transB: boolean, alpha: number, beta: number): OrtSession => {
+    const session = new bindingModule.binding.InferenceSession();
+    const bytes = gemmModelBytes(type, transA, transB, { alpha, beta });
+    session.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, sessionOptions);
+    return session;
+  };
+  // One session per element type and transpose case for Y = op(A) op(B); symbolic dimensions let
+  // it serve every shape.
+  const plainSessions = new Map<number, OrtSession>();
+  const plainSession = (type: 'float64' | 'float32', transA: boolean, transB: boolean): OrtSession => {
     const id = (type === 'float64' ? 4 : 0) + (transA ? 2 : 0) + (transB ? 1 : 0);
-    let session = sessions.get(id);
+    let session = plainSessions.get(id);
     if (!session) {
-      session = new bindingModule.binding.InferenceSession();
-      const bytes = gemmModelBytes(type, transA, transB);
-      session.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, sessionOptions);
-      sessions.set(id, session);
+      session = newSession(type, transA, transB, 1, 0);
+      plainSessions.set(id, session);
     }
     return session;
+  };
+  // Sessions with α and β built in (α, β are ONNX attributes), so C ← α op(A) op(B) + β C runs in
+  // place inside the kernel instead of as a JavaScript pass over C. Built from the second call
+  // with the same scalars (a schedule that changes α every step never pays for a session), and
+  // at most SCALED_SESSIONS of them, least recently used first out.
+  const scaledSessions = new Map<string, OrtSession>();
+  const scaledSightings = new Map<string, number>();
+  const scaledSession = (type: 'float64' | 'float32', transA: boolean, transB: boolean, alpha: number, beta: number): OrtSession | null => {
+    // ONNX attributes are float32: a float64 product takes them only when no rounding happens.
+    if (type === 'float64' && (Math.fround(alpha) !== alpha || Math.fround(beta) !== beta)) return null;
+    const id = `${type} ${transA} ${transB} ${alpha} ${beta}`;
+    const session = scaledSessions.get(id);
+    if (session) {
+      scaledSessions.delete(id);
+      scaledSessions.set(id, session);
+      return session;
+    }
+    const seen = (scaledSightings.get(id) ?? 0) + 1;
+    if (scaledSightings.size >= 4 * SCALED_SESSIONS) scaledSightings.clear();
+    scaledSightings.set(id, seen);
+    if (seen < 2) return null;
+    if (scaledSessions.size >= SCALED_SESSIONS) {
+      const [oldest, old] = scaledSessions.entries().next().value as [string, OrtSession];
+      old.dispose();
+      scaledSessions.delete(oldest);
+    }
+    const created = newSession(type, transA, transB, alpha, beta);
+    scaledSessions.set(id, created);
+    return created;
   };
   let scratchY64 = new Float64Array(0);
   let scratchY32 = new Float32Array(0);
@@ -187,7 +244,11 @@ export async function loadNativeGemm(options: NativeGemmOptions = {}): Promise<N
   let scratchB = new Float32Array(0);
   const emptyRun = {};
 
-  /** Y = op(A) op(B) by the native kernel into `y` (m×n), A and B already in the session's element type. */
+  /**
+   * C ← α op(A) op(B) + β C with A, B and C (m×n) already in the element type `type`: in place
+   * in C by a session with α and β built in when there is one, else Y = op(A) op(B) into scratch
+   * and the α, β epilogue in JavaScript.
+   */
   const runNative = <T extends Float32Array | Float64Array>(
     type: 'float64' | 'float32',
     transA: boolean,
@@ -195,15 +256,35 @@ export async function loadNativeGemm(options: NativeGemmOptions = {}): Promise<N
     m: number,
     n: number,
     k: number,
+    alpha: number,
     dataA: T,
     dataB: T,
-    y: T,
+    beta: number,
+    c: T,
   ): void => {
-    sessionFor(type, transA, transB).run(
-      { A: new Tensor(type, dataA, transA ? [k, m] : [m, k]), B: new Tensor(type, dataB, transB ? [n, k] : [k, n]) },
-      { Y: new Tensor(type, y, [m, n]) },
-      emptyRun,
-    );
+    const A = new Tensor(type, dataA, transA ? [k, m] : [m, k]);
+    const B = new Tensor(type, dataB, transB ? [n, k] : [k, n]);
+    const plain = alpha === 1 && beta === 0;
+    const session = plain ? plainSession(type, transA, transB) : scaledSession(type, transA, transB, alpha, beta);
+    if (session) {
+      // ONNX Runtime copies C into Y before accumulating, so Y may be C itself.
+      const Y = new Tensor(type, c, [m, n]);
+      session.run(beta === 0 ? { A, B } : { A, B, C: Y }, { Y }, emptyRun);
+      return;
+    }
+    const size = m * n;
+    let y: Float32Array | Float64Array;
+    if (type === 'float64') {
+      if (scratchY64.length < size) scratchY64 = new Float64Array(size);
+      y = scratchY64.subarray(0, size);
+    } else {
+      if (scratchY32.length < size) scratchY32 = new Float32Array(size);
+      y = scratchY32.subarray(0, size);
+    }
+    plainSession(type, transA, transB).run({ A, B }, { Y: new Tensor(type, y, [m, n]) }, emptyRun);
+    if (beta === 0) for (let i = 0; i < size; i++) c[i] = alpha * y[i];
+    else if (beta === 1) for (let i = 0; i < size; i++) c[i] += alpha * y[i];
+    else for (let i = 0; i < size; i++) c[i] = beta * c[i] + alpha * y[i];
   };
 
   const native: GemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) => {
@@ -213,50 +294,37 @@ export async function loadNativeGemm(options: NativeGemmOptions = {}): Promise<N
       return;
     }
     const size = m * n;
-    let y: Float32Array | Float64Array;
-    if (precision === 'float32') {
-      if (scratchA.length < m * k) scratchA = new Float32Array(m * k);
-      if (scratchB.length < k * n) scratchB = new Float32Array(k * n);
-      if (scratchY32.length < size) scratchY32 = new Float32Array(size);
-      const dataA = scratchA.subarray(0, m * k);
-      dataA.set(a.subarray(aOffset, aOffset + m * k));
-      const dataB = scratchB.subarray(0, k * n);
-      dataB.set(b.subarray(bOffset, bOffset + k * n));
-      y = scratchY32.subarray(0, size);
-      runNative('float32', transA, transB, m, n, k, dataA, dataB, y);
-    } else if (alpha === 1 && beta === 0) {
-      runNative('float64', transA, transB, m, n, k, a.subarray(aOffset, aOffset + m * k), b.subarray(bOffset, bOffset + k * n), c.subarray(cOffset, cOffset + size));
+    if (precision === 'float64') {
+      runNative('float64', transA, transB, m, n, k, alpha, a.subarray(aOffset, aOffset + m * k), b.subarray(bOffset, bOffset + k * n), beta, c.subarray(cOffset, cOffset + size));
       return;
-    } else {
-      if (scratchY64.length < size) scratchY64 = new Float64Array(size);
-      y = scratchY64.subarray(0, size);
-      runNative('float64', transA, transB, m, n, k, a.subarray(aOffset, aOffset + m * k), b.subarray(bOffset, bOffset + k * n), y);
     }
+    // Float64 buffers in single precision: A and B rounded into scratch, Y widened into C.
+    if (scratchA.length < m * k) scratchA = new Float32Array(m * k);
+    if (scratchB.length < k * n) scratchB = new Float32Array(k * n);
+    if (scratchY32.length < size) scratchY32 = new Float32Array(size);
+    const dataA = scratchA.subarray(0, m * k);
+    dataA.set(a.subarray(aOffset, aOffset + m * k));
+    const dataB = scratchB.subarray(0, k * n);
+    dataB.set(b.subarray(bOffset, bOffset + k * n));
+    const y = scratchY32.subarray(0, size);
+    plainSession('float32', transA, transB).run(
+      { A: new Tensor('float32', dataA, transA ? [k, m] : [m, k]), B: new Tensor('float32', dataB, transB ? [n, k] : [k, n]) },
+      { Y: new Tensor('float32', y, [m, n]) },
+      emptyRun,
+    );
     if (beta === 0) for (let i = 0; i < size; i++) c[cOffset + i] = alpha * y[i];
     else if (beta === 1) for (let i = 0; i < size; i++) c[cOffset + i] += alpha * y[i];
     else for (let i = 0; i < size; i++) c[cOffset + i] = beta * c[cOffset + i] + alpha * y[i];
   };
 
-  // Float32 buffers go to ONNX Runtime as they are: views of A, B and (when α = 1, β = 0) C itself.
+  // Float32 buffers go to ONNX Runtime as they are: views of A, B and C, with no conversion.
   const nativeSgemm: SgemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) => {
     checkSgemmShapes('nativeSgemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
-    const size = m * n;
     if (alpha === 0 || k === 0 || m === 0 || n === 0) {
       sgemmLoops(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
       return;
     }
-    const dataA = a.subarray(aOffset, aOffset + m * k);
-    const dataB = b.subarray(bOffset, bOffset + k * n);
-    if (alpha === 1 && beta === 0) {
-      runNative('float32', transA, transB, m, n, k, dataA, dataB, c.subarray(cOffset, cOffset + size));
-      return;
-    }
-    if (scratchY32.length < size) scratchY32 = new Float32Array(size);
-    const y = scratchY32.subarray(0, size);
-    runNative('float32', transA, transB, m, n, k, dataA, dataB, y);
-    if (beta === 0) for (let i = 0; i < size; i++) c[cOffset + i] = alpha * y[i];
-    else if (beta === 1) for (let i = 0; i < size; i++) c[cOffset + i] += alpha * y[i];
-    else for (let i = 0; i < size; i++) c[cOffset + i] = beta * c[cOffset + i] + alpha * y[i];
+    runNative('float32', transA, transB, m, n, k, alpha, a.subarray(aOffset, aOffset + m * k), b.subarray(bOffset, bOffset + k * n), beta, c.subarray(cOffset, cOffset + m * n));
   };
 
   const gemm: GemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) =>
@@ -270,8 +338,10 @@ export async function loadNativeGemm(options: NativeGemmOptions = {}): Promise<N
     gemm,
     sgemm,
     dispose() {
-      for (const session of sessions.values()) session.dispose();
-      sessions.clear();
+      for (const session of [...plainSessions.values(), ...scaledSessions.values()]) session.dispose();
+      plainSessions.clear();
+      scaledSessions.clear();
+      scaledSightings.clear();
     },
   };
 }

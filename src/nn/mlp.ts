@@ -598,33 +598,36 @@ export class Float32MlpWorkspace {
   }
 
   /**
-   * ∂L/∂θ into `grad` (from `offset`) given ∂L/∂f (n × outputs) for the batch of the last
-   * `forward`: ∂L/∂W_l = ā_lᵀ ∂L/∂z_l, ∂L/∂ā_l = ∂L/∂z_l W_lᵀ, then back through the ReLU. Unlike
-   * `MlpWorkspace.backward` it overwrites the gradient (so the native engine writes it in place)
-   * unless `accumulate` is set.
+   * grad ← α ∂L/∂θ + β grad (from `offset`), given ∂L/∂f (n × outputs) for the batch of the last
+   * `forward`: ∂L/∂W_l = ā_lᵀ ∂L/∂z_l, ∂L/∂ā_l = ∂L/∂z_l W_lᵀ, then back through the ReLU. The
+   * default α = 1, β = 0 overwrites the gradient (so a native engine writes it in place; unlike
+   * `MlpWorkspace.backward`, which accumulates). Each layer's W_l is read before its gradient is
+   * written, so `grad` may be θ itself: α = η, β = 1 − ηλ is then an in-place gradient step.
    */
-  backward(theta: Float32Array, dOut: Float32Array, grad: Float32Array, offset = 0, accumulate = false): void {
+  backward(theta: Float32Array, dOut: Float32Array, grad: Float32Array, offset = 0, alpha = 1, beta = 0): void {
     const n = this.batchRows;
     const { layers } = this.layout;
-    const beta = accumulate ? 1 : 0;
     let g = dOut;
     for (let l = layers.length - 1; l >= 0; l--) {
       const L = layers[l];
-      sgemm(true, false, L.rows, L.outputs, n, 1, this.inputs[l], 0, g, 0, beta, grad, offset + L.offset);
-      if (l === 0) break;
-      const dAug = this.dAug;
-      sgemm(false, true, n, L.rows, L.outputs, 1, g, 0, theta, offset + L.offset, 0, dAug, 0);
-      // ∂L/∂z = scale · ∂L/∂ā[:, :width] ∘ 1[z > 0]
-      const width = layers[l - 1].outputs;
-      const z = this.pre[l - 1];
-      const dz = this.dPre[l - 1];
-      const scale = L.inputScale;
-      for (let i = 0; i < n; i++) {
-        const at = i * width;
-        const from = i * (width + 1);
-        for (let k = 0; k < width; k++) dz[at + k] = z[at + k] > 0 ? scale * dAug[from + k] : 0;
+      if (l > 0) {
+        const dAug = this.dAug;
+        sgemm(false, true, n, L.rows, L.outputs, 1, g, 0, theta, offset + L.offset, 0, dAug, 0);
+        sgemm(true, false, L.rows, L.outputs, n, alpha, this.inputs[l], 0, g, 0, beta, grad, offset + L.offset);
+        // ∂L/∂z = scale · ∂L/∂ā[:, :width] ∘ 1[z > 0]
+        const width = layers[l - 1].outputs;
+        const z = this.pre[l - 1];
+        const dz = this.dPre[l - 1];
+        const scale = L.inputScale;
+        for (let i = 0; i < n; i++) {
+          const at = i * width;
+          const from = i * (width + 1);
+          for (let k = 0; k < width; k++) dz[at + k] = z[at + k] > 0 ? scale * dAug[from + k] : 0;
+        }
+        g = dz;
+      } else {
+        sgemm(true, false, L.rows, L.outputs, n, alpha, this.inputs[l], 0, g, 0, beta, grad, offset + L.offset);
       }
-      g = dz;
     }
   }
 }
@@ -687,13 +690,12 @@ export function float32MlpClassifier(data: Dataset, options: MlpClassifierOption
   const work = new Float32MlpWorkspace(layout, 128);
   let logits = new Float64Array(128 * classes);
   let dOut = new Float32Array(128 * classes);
-  let stepGrad: Float32Array | null = null;
   const priorConst = 0.5 * dim * Math.log(lambda / (2 * Math.PI));
 
-  const logLikelihood = (theta: Float32Array, batch: IndexBatch, grad: Float32Array): number => {
-    checkTheta32(`${where}.logLikelihood`, 'theta', theta, dim);
-    checkTheta32(`${where}.logLikelihood`, 'grad', grad, dim);
-    checkRows(`${where}.logLikelihood`, batch, data.rows);
+  /** Forward pass and ∂ log p(y_B | f)/∂f into dOut; returns log p(y_B | θ). */
+  const forwardAndOutputGradient = (caller: string, theta: Float32Array, batch: IndexBatch): number => {
+    checkTheta32(caller, 'theta', theta, dim);
+    checkRows(caller, batch, data.rows);
     const n = batch.length;
     const f = work.forward(theta, data.x, batch, n);
     if (logits.length < n * classes) {
@@ -708,9 +710,9 @@ export function float32MlpClassifier(data: Dataset, options: MlpClassifierOption
       const label = data.y[batch[i]];
       for (let k = 0; k < classes; k++) dOut[o + k] = (k === label ? 1 : 0) - logits[o + k];
     }
-    work.backward(theta, dOut, grad);
     return value;
   };
+  const sumOfSquares = new Float32Array(1);
 
   return {
     layout,
@@ -726,26 +728,25 @@ export function float32MlpClassifier(data: Dataset, options: MlpClassifierOption
       if (grad) for (let i = 0; i < dim; i++) grad[i] = -lambda * theta[i];
       return priorConst - 0.5 * lambda * sq;
     },
-    logLikelihood,
+    logLikelihood(theta, batch, grad) {
+      checkTheta32(`${where}.logLikelihood`, 'grad', grad, dim);
+      const value = forwardAndOutputGradient(`${where}.logLikelihood`, theta, batch);
+      work.backward(theta, dOut, grad);
+      return value;
+    },
     sgdStep(theta, batch, stepOptions) {
       const { learningRate, likelihoodScale = 1 } = stepOptions;
       const out = stepOptions.out ?? theta;
       if (!(learningRate > 0) || !Number.isFinite(learningRate)) throw new NetworkError(`${where}.sgdStep: learningRate must be a finite number > 0, got ${learningRate}`);
       if (!Number.isFinite(likelihoodScale)) throw new NetworkError(`${where}.sgdStep: likelihoodScale must be finite, got ${likelihoodScale}`);
       checkTheta32(`${where}.sgdStep`, 'out', out, dim);
-      stepGrad ??= new Float32Array(dim);
-      const g = stepGrad;
-      const logLik = logLikelihood(theta, batch, g);
-      // θ' = θ + η (s g − λ θ), and Σθ² for the prior, in one pass.
-      let sq = 0;
-      const decay = 1 - learningRate * lambda;
-      const gain = learningRate * likelihoodScale;
-      for (let i = 0; i < dim; i++) {
-        const t = theta[i];
-        sq += t * t;
-        out[i] = decay * t + gain * g[i];
-      }
-      return priorConst - 0.5 * lambda * sq + likelihoodScale * logLik;
+      // Σθ² = θᵀθ as a 1×1 product, so a native engine computes it; before θ may be overwritten.
+      sgemm(false, true, 1, 1, dim, 1, theta, 0, theta, 0, 0, sumOfSquares, 0);
+      if (out !== theta) out.set(theta);
+      const logLik = forwardAndOutputGradient(`${where}.sgdStep`, theta, batch);
+      // θ' = (1 − ηλ) θ + η s ∇ log p(y_B | θ), written by the weight-gradient products themselves.
+      work.backward(theta, dOut, out, 0, learningRate * likelihoodScale, 1 - learningRate * lambda);
+      return priorConst - 0.5 * lambda * sumOfSquares[0] + likelihoodScale * logLik;
     },
     predictProba(theta, x, n) {
       checkTheta32(`${where}.predictProba`, 'theta', theta, dim);
