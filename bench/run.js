@@ -332,7 +332,10 @@ async function buildCases(p, engines) {
   }
   // 5e/5f: the WebAssembly SIMD engine (the browsers' fast path), float64 and float32 gemm.
   if (engines.wasm64) mlpVariants.push({ label: engines.wasm64.name, engine: engines.wasm64, precision: 'float64' });
-  if (engines.wasm32) mlpVariants.push({ label: `float64 network, ${engines.wasm32.name} gemm`, engine: engines.wasm32, precision: 'float32' });
+  if (engines.wasm32) {
+    mlpVariants.push({ label: `float64 network, ${engines.wasm32.name} gemm`, engine: engines.wasm32, precision: 'float32' });
+    mlpVariants.push({ label: `float32 network, ${engines.wasm32.name} sgemm`, engine: engines.wasm32, precision: 'float32', network: 'float32' });
+  }
   for (const variant of mlpVariants) {
     cases.push({
       id: 'mlp',

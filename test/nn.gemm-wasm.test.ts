@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { foldIn, key, normal } from '../src/core/random.js';
-import { gemm, GemmShapeError, setGemmEngine } from '../src/nn/gemm.js';
-import { loadWasmGemm, loadWasmGemmSync, type WasmSgemmFunction } from '../src/nn/gemm-wasm.js';
+import { gemm, GemmShapeError, setGemmEngine, type SgemmFunction } from '../src/nn/gemm.js';
+import { loadWasmGemm, loadWasmGemmSync } from '../src/nn/gemm-wasm.js';
 import type { GemmFunction } from '../src/nn/gemm-blocked.js';
 import { assembleGemmModule, generatedModuleSource, GENERATED_MODULE_PATH } from '../wasm/assemble.js';
 
@@ -68,7 +68,7 @@ function worstError(
 
 /** `worstError` for `sgemm`: the same inputs held in Float32Arrays, the reference in float64 on them. */
 function worstSgemmError(
-  fn: WasmSgemmFunction, tA: boolean, tB: boolean, m: number, n: number, k: number, alpha: number, beta: number, seed: number,
+  fn: SgemmFunction, tA: boolean, tB: boolean, m: number, n: number, k: number, alpha: number, beta: number, seed: number,
 ): number {
   const base = key(seed);
   const [aOff, bOff, cOff] = [1, 2, 3];
@@ -181,7 +181,7 @@ describe('WebAssembly gemm engine', () => {
       seen.push(m * n * k);
       c.fill(-1, cOff, cOff + m * n);
     };
-    const smallSgemm: WasmSgemmFunction = (_tA, _tB, m, n, k) => {
+    const smallSgemm: SgemmFunction = (_tA, _tB, m, n, k) => {
       seen.push(-m * n * k);
     };
     const { gemm: wasm, sgemm } = loadWasmGemmSync({ minWork: 64, small, smallSgemm });

@@ -8,6 +8,7 @@
  * go to a JavaScript kernel instead.
  */
 import { blockedGemmEngine, checkGemmShapes, scaleC, type GemmEngine, type GemmFunction } from './gemm-blocked.js';
+import { checkSgemmShapes, sgemmLoops, type SgemmFunction } from './gemm.js';
 import { GEMM_BLOCKING_F32, GEMM_BLOCKING_F64, GEMM_WASM_BASE64 } from './wasm/gemm-module.js';
 
 /** Thrown when the WebAssembly engine cannot be created (no WebAssembly or no SIMD support). */
@@ -26,30 +27,13 @@ export interface WasmGemmOptions {
   minWork?: number;
   /** The kernel for small products (default the blocked JavaScript kernel). */
   small?: GemmFunction;
-  /** The kernel for Float32Array products below `minWork` (default none: `sgemm` always runs in WebAssembly). */
-  smallSgemm?: WasmSgemmFunction;
+  /** The kernel for Float32Array products below `minWork` (default `sgemmLoops` of src/nn/gemm.ts). */
+  smallSgemm?: SgemmFunction;
 }
-
-/** BLAS sgemm on row-major Float32Arrays, C ← α op(A) op(B) + β C: `GemmFunction`'s arguments with Float32Array buffers. */
-export type WasmSgemmFunction = (
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: Float32Array,
-  aOffset: number,
-  b: Float32Array,
-  bOffset: number,
-  beta: number,
-  c: Float32Array,
-  cOffset: number,
-) => void;
 
 /** The WebAssembly engine: `gemm` on Float64Arrays (in its precision) and `sgemm` on Float32Arrays (always float32). */
 export interface WasmGemmEngine extends GemmEngine {
-  readonly sgemm: WasmSgemmFunction;
+  readonly sgemm: SgemmFunction;
 }
 
 /** The module's export `gemm_f64` / `gemm_f32` (byte addresses into its memory; m, n, k ≥ 1). */
@@ -109,7 +93,7 @@ interface CheckedOptions {
   precision: 'float64' | 'float32';
   minWork: number;
   small: GemmFunction;
-  smallSgemm: WasmSgemmFunction | null;
+  smallSgemm: SgemmFunction;
 }
 
 function checkOptions(where: string, options: WasmGemmOptions): CheckedOptions {
@@ -121,8 +105,8 @@ function checkOptions(where: string, options: WasmGemmOptions): CheckedOptions {
   if (!(minWork >= 0)) throw new RangeError(`${where}: minWork must be a number ≥ 0, got ${minWork}`);
   const small = options.small ?? blockedGemmEngine.gemm;
   if (typeof small !== 'function') throw new TypeError(`${where}: small must be a gemm function`);
-  const smallSgemm = options.smallSgemm ?? null;
-  if (smallSgemm !== null && typeof smallSgemm !== 'function') throw new TypeError(`${where}: smallSgemm must be an sgemm function`);
+  const smallSgemm = options.smallSgemm ?? sgemmLoops;
+  if (typeof smallSgemm !== 'function') throw new TypeError(`${where}: smallSgemm must be an sgemm function`);
   return { precision, minWork, small, smallSgemm };
 }
 
@@ -180,12 +164,10 @@ function engineFrom(module: WebAssembly.Module, options: CheckedOptions): WasmGe
       : (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) =>
           (m * n * k >= minWork ? wasm : small)(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
 
-  const wasmSgemm: WasmSgemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) => {
-    // checkGemmShapes reads only lengths, so it serves Float32Arrays as well.
-    checkGemmShapes('wasmSgemm', m, n, k, a as unknown as Float64Array, aOffset, b as unknown as Float64Array, bOffset, c as unknown as Float64Array, cOffset);
+  const wasmSgemm: SgemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) => {
+    checkSgemmShapes('wasmSgemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
     if (alpha === 0 || k === 0 || m === 0 || n === 0) {
-      if (beta === 0) c.fill(0, cOffset, cOffset + m * n);
-      else if (beta !== 1) for (let i = cOffset; i < cOffset + m * n; i++) c[i] *= beta;
+      sgemmLoops(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
       return;
     }
     const aAt = matrices;
@@ -199,8 +181,8 @@ function engineFrom(module: WebAssembly.Module, options: CheckedOptions): WasmGe
     c.set(heap32.subarray(cAt / 4, cAt / 4 + m * n), cOffset);
   };
 
-  const sgemm: WasmSgemmFunction =
-    smallSgemm === null || minWork === 0
+  const sgemm: SgemmFunction =
+    minWork === 0
       ? wasmSgemm
       : (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) =>
           (m * n * k >= minWork ? wasmSgemm : smallSgemm)(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
