@@ -54,3 +54,37 @@ describe('keys', () => {
     expect(Math.abs(m4 - 3)).toBeLessThan(4 * Math.sqrt(96 / n));
   });
 });
+
+describe('normal stream', () => {
+  // Draws of the Box–Muller transform as first released, one Threefry block per uniform: the
+  // stream must not change (checkpoints and published runs replay it).
+  it('keeps the bits of the released stream', () => {
+    expect(Array.from(normal(key(2024), 7))).toEqual([
+      -0.07048810239193148, -1.2412889784099626, 1.2655428663750996, 0.13451336817420773, -1.6290731637904994,
+      0.6272059628922889, -0.6962534946962754,
+    ]);
+    expect(Array.from(normal(foldIn(key(7), 123456), 5))).toEqual([
+      -0.38461132864685393, 3.2341720234679854, -1.4484666646893192, 0.36684733925533647, -0.33320953868756475,
+    ]);
+  });
+
+  it('draw i is Box–Muller on the uniforms of counters 2⌊i/2⌋ and 2⌊i/2⌋ + 1, for odd and even n', () => {
+    const k = foldIn(key(3), 99);
+    const block = new Uint32Array(2);
+    const bits53 = (counter: number): number => {
+      threefry2x32(k.hi, k.lo, counter, 0, block);
+      return (block[0] >>> 5) * 67108864 + (block[1] >>> 6);
+    };
+    for (const n of [1, 2, 9, 64]) {
+      const z = normal(k, n);
+      for (let i = 0; i < n; i++) {
+        const j = i >> 1;
+        const u1 = (bits53(2 * j) + 1) / 2 ** 53;
+        const u2 = bits53(2 * j + 1) / 2 ** 53;
+        const r = Math.sqrt(-2 * Math.log(u1));
+        const expected = i % 2 === 0 ? r * Math.cos(2 * Math.PI * u2) : r * Math.sin(2 * Math.PI * u2);
+        expect(Object.is(z[i], expected), `n = ${n}, draw ${i}`).toBe(true);
+      }
+    }
+  });
+});

@@ -160,19 +160,135 @@ export function uniform1(k: Key): number {
 }
 
 /**
+ * The normals 2j and 2j+1 into `out` (the second only if 2j + 1 < n): Box–Muller on the 53-bit
+ * uniforms u₁ ∈ (0, 1] from block (c, 0) and u₂ ∈ [0, 1) from block (c + 1, 0), c = 2j,
+ *   z₀ = √(−2 log u₁) cos(2π u₂),   z₁ = √(−2 log u₁) sin(2π u₂).
+ * The two Threefry-2x32-20 blocks are those of {@link threefry2x32}, computed side by side so that
+ * their serial add–rotate–xor chains overlap.
+ */
+function normalPairInto(k0: number, k1: number, j: number, out: Float64Array, n: number): void {
+  const ks0 = k0 | 0;
+  const ks1 = k1 | 0;
+  const ks2 = 0x1bd11bda ^ ks0 ^ ks1;
+  const c = 2 * j;
+  let x0 = (c + ks0) | 0;
+  let x1 = ks1;
+  let y0 = (c + 1 + ks0) | 0;
+  let y1 = ks1;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 13) | (x1 >>> 19)) ^ x0;
+  y1 = ((y1 << 13) | (y1 >>> 19)) ^ y0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 15) | (x1 >>> 17)) ^ x0;
+  y1 = ((y1 << 15) | (y1 >>> 17)) ^ y0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 26) | (x1 >>> 6)) ^ x0;
+  y1 = ((y1 << 26) | (y1 >>> 6)) ^ y0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 6) | (x1 >>> 26)) ^ x0;
+  y1 = ((y1 << 6) | (y1 >>> 26)) ^ y0;
+  x0 = (x0 + ks1) | 0;
+  y0 = (y0 + ks1) | 0;
+  x1 = (x1 + ks2 + 1) | 0;
+  y1 = (y1 + ks2 + 1) | 0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 17) | (x1 >>> 15)) ^ x0;
+  y1 = ((y1 << 17) | (y1 >>> 15)) ^ y0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 29) | (x1 >>> 3)) ^ x0;
+  y1 = ((y1 << 29) | (y1 >>> 3)) ^ y0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 16) | (x1 >>> 16)) ^ x0;
+  y1 = ((y1 << 16) | (y1 >>> 16)) ^ y0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 24) | (x1 >>> 8)) ^ x0;
+  y1 = ((y1 << 24) | (y1 >>> 8)) ^ y0;
+  x0 = (x0 + ks2) | 0;
+  y0 = (y0 + ks2) | 0;
+  x1 = (x1 + ks0 + 2) | 0;
+  y1 = (y1 + ks0 + 2) | 0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 13) | (x1 >>> 19)) ^ x0;
+  y1 = ((y1 << 13) | (y1 >>> 19)) ^ y0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 15) | (x1 >>> 17)) ^ x0;
+  y1 = ((y1 << 15) | (y1 >>> 17)) ^ y0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 26) | (x1 >>> 6)) ^ x0;
+  y1 = ((y1 << 26) | (y1 >>> 6)) ^ y0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 6) | (x1 >>> 26)) ^ x0;
+  y1 = ((y1 << 6) | (y1 >>> 26)) ^ y0;
+  x0 = (x0 + ks0) | 0;
+  y0 = (y0 + ks0) | 0;
+  x1 = (x1 + ks1 + 3) | 0;
+  y1 = (y1 + ks1 + 3) | 0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 17) | (x1 >>> 15)) ^ x0;
+  y1 = ((y1 << 17) | (y1 >>> 15)) ^ y0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 29) | (x1 >>> 3)) ^ x0;
+  y1 = ((y1 << 29) | (y1 >>> 3)) ^ y0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 16) | (x1 >>> 16)) ^ x0;
+  y1 = ((y1 << 16) | (y1 >>> 16)) ^ y0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 24) | (x1 >>> 8)) ^ x0;
+  y1 = ((y1 << 24) | (y1 >>> 8)) ^ y0;
+  x0 = (x0 + ks1) | 0;
+  y0 = (y0 + ks1) | 0;
+  x1 = (x1 + ks2 + 4) | 0;
+  y1 = (y1 + ks2 + 4) | 0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 13) | (x1 >>> 19)) ^ x0;
+  y1 = ((y1 << 13) | (y1 >>> 19)) ^ y0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 15) | (x1 >>> 17)) ^ x0;
+  y1 = ((y1 << 15) | (y1 >>> 17)) ^ y0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 26) | (x1 >>> 6)) ^ x0;
+  y1 = ((y1 << 26) | (y1 >>> 6)) ^ y0;
+  x0 = (x0 + x1) | 0;
+  y0 = (y0 + y1) | 0;
+  x1 = ((x1 << 6) | (x1 >>> 26)) ^ x0;
+  y1 = ((y1 << 6) | (y1 >>> 26)) ^ y0;
+  x0 = (x0 + ks2) | 0;
+  y0 = (y0 + ks2) | 0;
+  x1 = (x1 + ks0 + 5) | 0;
+  y1 = (y1 + ks0 + 5) | 0;
+  const u1 = ((x0 >>> 5) * 67108864 + (x1 >>> 6) + 1) / 9007199254740992;
+  const u2 = ((y0 >>> 5) * 67108864 + (y1 >>> 6)) / 9007199254740992;
+  const r = Math.sqrt(-2 * Math.log(u1));
+  const a = 2 * Math.PI * u2;
+  out[c] = r * Math.cos(a);
+  if (c + 1 < n) out[c + 1] = r * Math.sin(a);
+}
+
+/**
  * `n` standard normal draws (Box–Muller on pairs of 53-bit uniforms in (0, 1]); counters 2j and
  * 2j+1 give the pair j, so draw i depends only on the key and i.
  */
 export function normal(k: Key, n: number, out: Float64Array = new Float64Array(n)): Float64Array {
-  for (let j = 0; 2 * j < n; j++) {
-    threefry2x32(k.hi, k.lo, 2 * j, 0, scratch);
-    const u1 = (scratchBits53() + 1) / 9007199254740992;
-    threefry2x32(k.hi, k.lo, 2 * j + 1, 0, scratch);
-    const u2 = scratchBits53() / 9007199254740992;
-    const r = Math.sqrt(-2 * Math.log(u1));
-    const a = 2 * Math.PI * u2;
-    out[2 * j] = r * Math.cos(a);
-    if (2 * j + 1 < n) out[2 * j + 1] = r * Math.sin(a);
-  }
+  const { hi, lo } = k;
+  for (let j = 0; 2 * j < n; j++) normalPairInto(hi, lo, j, out, n);
   return out;
 }
