@@ -242,3 +242,253 @@ export interface ModeOptions {
   /** Stop when ‖∇ log posterior‖∞ ≤ tolerance · (1 + N) (default 1e-10). */
   tolerance?: number;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Row gathers in WebAssembly
+
+/** Bytes of x above which {@link rowGather} keeps to the JavaScript loops rather than copy x. */
+const WASM_MAX_X_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The two loops of {@link batchLinearPredictors} and {@link accumulateWeightedRows} as WebAssembly
+ * (hand-assembled, ~300 bytes, no SIMD): the same operations in the same order, so the same bits,
+ * without the per-load map, overflow and bounds checks V8 puts in the JavaScript loops.
+ * Exports `dot(theta, batch, count, p, z, start)` and `acc(grad, batch, count, p, w, intercept)`
+ * over byte offsets into the imported memory; x lives at offset 0 and `count` is a multiple of 4.
+ */
+function rowGatherModuleBytes(): Uint8Array<ArrayBuffer> {
+  const I32 = 0x7f;
+  const F64 = 0x7c;
+  const get = (i: number): number[] => [0x20, i];
+  const set = (i: number): number[] => [0x21, i];
+  const i32 = (v: number): number[] => (v < 64 ? [0x41, v] : [0x41, (v & 0x7f) | 0x80, v >> 7]); // 0 ≤ v < 8192
+  const loadI32 = (offset: number): number[] => [0x28, 2, offset];
+  const loadF64 = (offset: number): number[] => [0x2b, 3, offset];
+  const storeF64 = (offset: number): number[] => [0x39, 3, offset];
+  const [add, sub, shl, mul, geU, fadd, fmul] = [[0x6a], [0x6b], [0x74], [0x6c], [0x4f], [0xa0], [0xa2]];
+  const [block, loop, end, br, brIf, ifVoid] = [[0x02, 0x40], [0x03, 0x40], [0x0b], [0x0c], [0x0d], [0x04, 0x40]];
+  // Locals shared by both functions: 6 ib (byte offset into batch), 7 j (byte offset in a row), 8 pb (row bytes), 9–12 row offsets.
+  const rowOffsets = [0, 1, 2, 3].flatMap((k) => [...get(1), ...get(6), ...add, ...loadI32(4 * k), ...get(8), ...mul, ...set(9 + k)]);
+  const prologue = [...get(3), ...i32(3), ...shl, ...set(8), ...get(2), ...i32(2), ...shl, ...set(2), ...i32(0), ...set(6)];
+  const rowLoopHead = [...block, ...loop, ...get(6), ...get(2), ...geU, ...brIf, 1, ...rowOffsets];
+  const rowLoopTail = [...get(6), ...i32(16), ...add, ...set(6), ...br, 0, ...end, ...end, ...end];
+  const jLoopHead = [...i32(0), ...set(7), ...block, ...loop, ...get(7), ...get(8), ...geU, ...brIf, 1];
+  const jLoopTail = [...get(7), ...i32(8), ...add, ...set(7), ...br, 0, ...end, ...end];
+  const xAt = (k: number): number[] => [...get(9 + k), ...get(7), ...add, ...loadF64(0)];
+
+  // dot: params 0 theta, 1 batch, 2 count, 3 p, 4 z, 5 start (f64); locals 13–16 sums, 17 θ_j.
+  // Touch every cache line of the batch's rows first: independent loads, so the misses overlap.
+  const touch = [
+    ...block, ...loop, ...get(6), ...get(2), ...geU, ...brIf, 1,
+    ...get(1), ...get(6), ...add, ...loadI32(0), ...get(8), ...mul, ...set(9),
+    ...i32(0), ...set(7),
+    ...block, ...loop, ...get(7), ...get(8), ...geU, ...brIf, 1,
+    ...get(17), ...get(9), ...get(7), ...add, ...loadF64(0), ...fadd, ...set(17),
+    ...get(7), ...i32(64), ...add, ...set(7), ...br, 0, ...end, ...end,
+    ...get(17), ...get(9), ...get(8), ...add, ...i32(8), ...sub, ...loadF64(0), ...fadd, ...set(17),
+    ...get(6), ...i32(4), ...add, ...set(6), ...br, 0, ...end, ...end,
+    // The sum goes to θ's unused intercept slot so that the loads cannot be dropped.
+    ...get(0), ...get(8), ...add, ...get(17), ...storeF64(0),
+    ...i32(0), ...set(6),
+  ];
+  const dot = [
+    ...prologue,
+    ...touch,
+    ...rowLoopHead,
+    ...[13, 14, 15, 16].flatMap((s) => [...get(5), ...set(s)]),
+    ...jLoopHead,
+    ...get(0), ...get(7), ...add, ...loadF64(0), ...set(17),
+    ...[0, 1, 2, 3].flatMap((k) => [...get(13 + k), ...get(17), ...xAt(k), ...fmul, ...fadd, ...set(13 + k)]),
+    ...jLoopTail,
+    ...get(4), ...get(6), ...i32(1), ...shl, ...add, ...set(7),
+    ...[0, 1, 2, 3].flatMap((k) => [...get(7), ...get(13 + k), ...storeF64(8 * k)]),
+    ...rowLoopTail,
+  ];
+  // acc: params 0 grad, 1 batch, 2 count, 3 p, 4 w, 5 intercept; locals 13–16 the rows' weights.
+  const acc = [
+    ...prologue,
+    ...rowLoopHead,
+    ...[0, 1, 2, 3].flatMap((k) => [...get(4), ...get(6), ...i32(1), ...shl, ...add, ...loadF64(8 * k), ...set(13 + k)]),
+    ...jLoopHead,
+    ...get(0), ...get(7), ...add,
+    ...get(0), ...get(7), ...add, ...loadF64(0),
+    ...[0, 1, 2, 3].flatMap((k) => [...get(13 + k), ...xAt(k), ...fmul, ...fadd]),
+    ...storeF64(0),
+    ...jLoopTail,
+    ...get(5), ...ifVoid,
+    ...get(0), ...get(8), ...add,
+    ...get(0), ...get(8), ...add, ...loadF64(0),
+    ...[13, 14, 15, 16].flatMap((s) => [...get(s), ...fadd]),
+    ...storeF64(0),
+    ...end,
+    ...rowLoopTail,
+  ];
+  const leb = (n: number): number[] => {
+    const out: number[] = [];
+    do {
+      const low = n & 0x7f;
+      n >>>= 7;
+      out.push(n === 0 ? low : low | 0x80);
+    } while (n !== 0);
+    return out;
+  };
+  const vec = (items: number[][]): number[] => [...leb(items.length), ...items.flat()];
+  const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
+  const section = (id: number, body: number[]): number[] => [id, ...leb(body.length), ...body];
+  const body = (locals: number[][], code: number[]): number[] => {
+    const content = [...vec(locals), ...code];
+    return [...leb(content.length), ...content];
+  };
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [F64]]), 0], [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0]])),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
+    ...section(3, vec([[0], [1]])),
+    ...section(7, vec([[...name('dot'), 0x00, 0], [...name('acc'), 0x00, 1]])),
+    ...section(10, vec([body([[7, I32], [5, F64]], dot), body([[7, I32], [4, F64]], acc)])),
+  ]);
+}
+
+let rowGatherModule: WebAssembly.Module | null | undefined;
+
+function compiledRowGather(): WebAssembly.Module | null {
+  if (rowGatherModule === undefined) {
+    try {
+      rowGatherModule = typeof WebAssembly === 'object' ? new WebAssembly.Module(rowGatherModuleBytes()) : null;
+    } catch {
+      // No WebAssembly (or a validator that rejects the module): the JavaScript loops serve.
+      rowGatherModule = null;
+    }
+  }
+  return rowGatherModule;
+}
+
+/** The gathers of a batch's rows of one design matrix: linear predictors and weighted row sums. */
+export interface RowGather {
+  /** As {@link batchLinearPredictors} on this matrix (same bits, same errors). */
+  linearPredictors(where: string, intercept: boolean, theta: Vec, batch: IndexBatch, z: Float64Array): void;
+  /** As {@link accumulateWeightedRows} on this matrix (same bits); indices must be checked already. */
+  accumulateWeightedRows(intercept: boolean, batch: IndexBatch, weights: Float64Array, grad: Float64Array): void;
+}
+
+/**
+ * The row gathers over `x` (row-major rows × p): in WebAssembly over a copy of x where that is
+ * available and x is at most 256 MiB, the JavaScript loops otherwise. Both give the same bits.
+ * The copy is taken here, so later changes to `x` are not seen (the models validate x once, at
+ * construction, and treat it as fixed).
+ */
+export function rowGather(x: Float64Array, p: number, rows: number): RowGather {
+  const module = x.length * 8 <= WASM_MAX_X_BYTES && p > 0 ? compiledRowGather() : null;
+  if (module === null) {
+    return {
+      linearPredictors: (where, intercept, theta, batch, z) => batchLinearPredictors(where, x, p, rows, intercept, theta, batch, z),
+      accumulateWeightedRows: (intercept, batch, weights, grad) => accumulateWeightedRows(x, p, intercept, batch, weights, grad),
+    };
+  }
+  return new WasmRowGather(module, x, p, rows);
+}
+
+const WASM_PAGE = 65536;
+
+type DotExport = (theta: number, batch: number, count: number, p: number, z: number, start: number) => void;
+type AccExport = (grad: number, batch: number, count: number, p: number, w: number, intercept: number) => void;
+
+/** {@link RowGather} over a copy of x in WebAssembly memory; scratch for θ, z, w and the batch after it. */
+class WasmRowGather implements RowGather {
+  private readonly memory: WebAssembly.Memory;
+  private readonly dot: DotExport;
+  private readonly acc: AccExport;
+  private f64 = new Float64Array(0);
+  private i32 = new Int32Array(0);
+  private capacity = 0;
+  // Byte offsets of the scratch regions (θ or the gradient, then z or w, then the batch).
+  private readonly vectorAt: number;
+  private rowsAt = 0;
+  private batchAt = 0;
+
+  constructor(
+    module: WebAssembly.Module,
+    private readonly x: Float64Array,
+    private readonly p: number,
+    private readonly rows: number,
+  ) {
+    this.vectorAt = x.length * 8;
+    this.memory = new WebAssembly.Memory({ initial: Math.ceil((this.vectorAt + 8 * (p + 1)) / WASM_PAGE) + 1 });
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    const exports = instance.exports as unknown as { dot: DotExport; acc: AccExport };
+    this.dot = exports.dot;
+    this.acc = exports.acc;
+    this.ensureCapacity(64);
+    this.f64.set(x);
+  }
+
+  /** Room for `size` rows of scratch; growing the memory replaces the views. */
+  private ensureCapacity(size: number): void {
+    if (size <= this.capacity) return;
+    const capacity = Math.max(size, 2 * this.capacity);
+    const rowsAt = this.vectorAt + 8 * (this.p + 1);
+    const batchAt = rowsAt + 8 * capacity;
+    const needed = batchAt + 4 * capacity;
+    const have = this.memory.buffer.byteLength;
+    if (needed > have) this.memory.grow(Math.ceil((needed - have) / WASM_PAGE));
+    this.f64 = new Float64Array(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
+    this.capacity = capacity;
+    this.rowsAt = rowsAt;
+    this.batchAt = batchAt;
+  }
+
+  linearPredictors(where: string, intercept: boolean, theta: Vec, batch: IndexBatch, z: Float64Array): void {
+    const { p, rows } = this;
+    const S = batch.length;
+    const blocked = S - (S & 3);
+    this.ensureCapacity(S);
+    const { f64, i32 } = this;
+    const batchIndex = this.batchAt >> 2;
+    // Same rule as the JavaScript loop: the first bad index of the first block that has one.
+    for (let i = 0; i < S; i++) {
+      const n = batch[i];
+      if (n >>> 0 >= rows) throw badIndex(where, batch, i, rows);
+      i32[batchIndex + i] = n;
+    }
+    const thetaIndex = this.vectorAt >> 3;
+    for (let j = 0; j < p; j++) f64[thetaIndex + j] = theta[j];
+    const start = intercept ? theta[p] : 0;
+    this.dot(this.vectorAt, this.batchAt, blocked, p, this.rowsAt, start);
+    const zIndex = this.rowsAt >> 3;
+    for (let i = 0; i < blocked; i++) z[i] = f64[zIndex + i];
+    const x = this.x;
+    for (let i = blocked; i < S; i++) {
+      const o = batch[i] * p;
+      let s = start;
+      for (let j = 0; j < p; j++) s += theta[j] * x[o + j];
+      z[i] = s;
+    }
+  }
+
+  accumulateWeightedRows(intercept: boolean, batch: IndexBatch, weights: Float64Array, grad: Float64Array): void {
+    const p = this.p;
+    const S = batch.length;
+    const blocked = S - (S & 3);
+    this.ensureCapacity(S);
+    const { f64, i32 } = this;
+    const batchIndex = this.batchAt >> 2;
+    const wIndex = this.rowsAt >> 3;
+    for (let i = 0; i < blocked; i++) {
+      i32[batchIndex + i] = batch[i];
+      f64[wIndex + i] = weights[i];
+    }
+    const gradIndex = this.vectorAt >> 3;
+    const dim = p + (intercept ? 1 : 0);
+    for (let j = 0; j < dim; j++) f64[gradIndex + j] = grad[j];
+    this.acc(this.vectorAt, this.batchAt, blocked, p, this.rowsAt, intercept ? 1 : 0);
+    for (let j = 0; j < dim; j++) grad[j] = f64[gradIndex + j];
+    const x = this.x;
+    for (let i = blocked; i < S; i++) {
+      const o = batch[i] * p;
+      const w = weights[i];
+      for (let j = 0; j < p; j++) grad[j] += w * x[o + j];
+      if (intercept) grad[p] += w;
+    }
+  }
+}

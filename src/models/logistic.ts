@@ -9,7 +9,6 @@ import type { Dataset, IndexBatch, Target, ValueGrad, Vec } from '../core/types.
 import {
   HALF_LOG_TWO_PI,
   ModelError,
-  accumulateWeightedRows,
   allRows,
   batchLinearPredictors,
   checkBatch,
@@ -17,7 +16,9 @@ import {
   checkOut,
   checkTheta,
   positiveOption,
+  rowGather,
   scratchOf,
+  type RowGather,
   sigmoid,
   type ModeOptions,
   type ModeResult,
@@ -106,6 +107,8 @@ export function logisticRegression(data: Dataset, options: LogisticRegressionOpt
   // Scratch for the linear predictors and residuals of a batch, grown on demand and reused.
   let z: Float64Array = new Float64Array(0);
   let residuals: Float64Array = new Float64Array(0);
+  // The batch gathers of x, built at the first likelihood evaluation (it may copy x).
+  let gather: RowGather | undefined;
 
   const priorWhere = `${MODEL}.logPrior`;
   const likelihoodWhere = `${MODEL}.logLikelihood`;
@@ -128,10 +131,11 @@ export function logisticRegression(data: Dataset, options: LogisticRegressionOpt
     checkBatch(likelihoodWhere, batch);
     const S = batch.length;
     z = scratchOf(z, S);
-    batchLinearPredictors(likelihoodWhere, x, p, N, intercept, theta, batch, z);
+    gather ??= rowGather(x, p, N);
+    gather.linearPredictors(likelihoodWhere, intercept, theta, batch, z);
     residuals = scratchOf(residuals, S);
     const value = logisticTerms(y, batch, z, residuals);
-    accumulateWeightedRows(x, p, intercept, batch, residuals, grad);
+    gather.accumulateWeightedRows(intercept, batch, residuals, grad);
     return value;
   }
 
