@@ -172,6 +172,21 @@ describe('sgld', () => {
     expect(Array.from(again.position)).toEqual(Array.from(next.position)); // the first step's buffers do not leak
   });
 
+  it('keeps every state it returned intact over many later steps (positions share buffers, never entries)', () => {
+    // 2-D positions: 256 of them per 4 KiB buffer, so 600 steps span three buffers.
+    const sampler = sgld(target, { stepSize: 1e-2 });
+    const root = key(12);
+    const kept = [sampler.init(Float64Array.of(0.1, 0.2), root)];
+    for (let t = 0; t < 600; t++) kept.push(sampler.step(foldIn(root, t), kept[t], Int32Array.of(t % 50, (7 * t) % 50))[0]);
+    const replay = sgld(target, { stepSize: 1e-2 });
+    let state = replay.init(Float64Array.of(0.1, 0.2), root);
+    for (let t = 0; t < 600; t++) {
+      [state] = replay.step(foldIn(root, t), state, Int32Array.of(t % 50, (7 * t) % 50));
+      expect(Array.from(kept[t + 1].position), `step ${t}`).toEqual(Array.from(state.position));
+    }
+    expect(new Set(kept.map((s) => s.position)).size).toBe(kept.length);
+  });
+
   it('at temperature 0 is exactly the gradient step θ + (ε/2) ĝ', () => {
     const stepSize = 3e-3;
     const sampler = sgld(target, { stepSize, temperature: 0 });

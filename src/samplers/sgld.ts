@@ -8,7 +8,7 @@
 import type { IndexBatch, Sampler, Schedule, StepInfo, Target, Vec } from '../core/types.js';
 import type { Key } from '../core/random.js';
 import { normal } from '../core/random.js';
-import { minibatchGradient } from '../models/estimator.js';
+import { minibatchGradient, scaledLogPosteriorOf } from '../models/estimator.js';
 import { checkedScheduleValue } from '../core/schedules.js';
 
 /** The state of an SGLD chain: data only, never mutated by a step. */
@@ -55,6 +55,30 @@ function checkedValue(schedule: Schedule, step: number, what: string, allowZero:
   return checkedScheduleValue(schedule, step, 'sgld', what, allowZero, SgldOptionError);
 }
 
+/** Bytes of one shared buffer that successive states' positions are cut from. */
+const POSITION_SLAB_BYTES = 4096;
+
+/**
+ * Fresh position vectors of length `dim`, cut in turn from shared 4 KiB buffers: one buffer
+ * allocation per ⌊4096 / 8·dim⌋ steps instead of one per step (V8 allocates every typed-array
+ * buffer above 64 bytes outside its heap, which costs more than the rest of a small step's
+ * bookkeeping). Each vector is never handed out twice, so states stay immutable; a kept vector
+ * keeps at most its 4 KiB buffer alive. Vectors of 2 KiB or more get a buffer of their own.
+ */
+function positionAllocator(dim: number): () => Float64Array {
+  const perSlab = Math.floor(POSITION_SLAB_BYTES / (8 * dim));
+  if (perSlab < 2) return () => new Float64Array(dim);
+  let slab = new ArrayBuffer(0);
+  let used = perSlab;
+  return () => {
+    if (used === perSlab) {
+      slab = new ArrayBuffer(8 * dim * perSlab);
+      used = 0;
+    }
+    return new Float64Array(slab, 8 * dim * used++, dim);
+  };
+}
+
 /**
  * The SGLD transition kernel for a target. One step, at t = state.step:
  *
@@ -73,6 +97,9 @@ export function sgldKernel<Batch = IndexBatch>(
   const dim = target.dim;
   const gradient = new Float64Array(dim);
   const noise = new Float64Array(dim);
+  const newPosition = positionAllocator(dim);
+  // The model's fused kernel, looked up once (built-in models register it at construction).
+  const fused = scaledLogPosteriorOf(target);
   return (key, state, batch) => {
     const t = state.step;
     if (state.position.length !== dim) {
@@ -80,10 +107,15 @@ export function sgldKernel<Batch = IndexBatch>(
     }
     const stepSize = checkedValue(options.stepSize, t, 'stepSize', false);
     const temperature = checkedValue(temperatureSchedule, t, 'temperature', true);
-    const estimate = minibatchGradient(target, state.position, batch, gradient);
-    const grad = estimate.grad;
+    const batchSize = fused === undefined ? 0 : target.batchSize(batch);
+    // The fused kernel directly skips minibatchGradient's lookup and result object; an empty batch goes there for its error.
+    const logPosterior =
+      fused !== undefined && batchSize > 0
+        ? fused(state.position, batch, target.dataSize / batchSize, gradient)
+        : minibatchGradient(target, state.position, batch, gradient).value;
+    const grad = gradient;
     const drift = stepSize / 2;
-    const next = new Float64Array(dim);
+    const next = newPosition();
     let gradSq = 0;
     let noiseSq = 0;
     if (temperature === 0) {
@@ -107,7 +139,7 @@ export function sgldKernel<Batch = IndexBatch>(
       gradNorm: Math.sqrt(gradSq),
       noiseNorm: Math.sqrt(noiseSq),
       temperature,
-      logPosterior: estimate.value,
+      logPosterior,
     };
     return [{ position: next, step: t + 1 }, info] as const;
   };
