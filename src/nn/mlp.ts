@@ -567,16 +567,16 @@ export class Float32MlpWorkspace {
     const first = layers[0];
     const input = this.inputs[0];
     const w0 = first.inputs;
+    // The first layer input is stored as [x, 1] (a native row copy) and its scale goes to α.
     for (let i = 0; i < n; i++) {
       const src = (rows === null ? i : rows[i]) * w0;
-      const dst = i * first.rows;
-      for (let k = 0; k < w0; k++) input[dst + k] = x[src + k] * first.inputScale;
-      input[dst + w0] = first.inputScale;
+      input.set(x.subarray(src, src + w0), i * first.rows);
+      input[i * first.rows + w0] = 1;
     }
     for (let l = 0; l < layers.length; l++) {
       const L = layers[l];
       const z = this.pre[l];
-      sgemm(false, false, n, L.outputs, L.rows, 1, this.inputs[l], 0, theta, offset + L.offset, 0, z, 0);
+      sgemm(false, false, n, L.outputs, L.rows, l === 0 ? L.inputScale : 1, this.inputs[l], 0, theta, offset + L.offset, 0, z, 0);
       if (l + 1 === layers.length) break;
       // ā_{l+1} = [ReLU(z_l), 1] · scale
       const next = this.inputs[l + 1];
@@ -626,7 +626,7 @@ export class Float32MlpWorkspace {
         }
         g = dz;
       } else {
-        sgemm(true, false, L.rows, L.outputs, n, alpha, this.inputs[l], 0, g, 0, beta, grad, offset + L.offset);
+        sgemm(true, false, L.rows, L.outputs, n, alpha * L.inputScale, this.inputs[l], 0, g, 0, beta, grad, offset + L.offset);
       }
     }
   }
