@@ -90,13 +90,14 @@ function worstSgemmError(
 }
 
 const SIZES = [1, 3, 17, 33, 65, 129];
-/** Every size in every position (rotations), plus shapes that cross the MC, KC and NC block edges. */
+/** Every size in every position (rotations), shapes that cross the MC, KC and NC block edges, and a dot product. */
 const SHAPES: [number, number, number][] = [
   ...SIZES.map((_, r) => [SIZES[r], SIZES[(r + 1) % 6], SIZES[(r + 2) % 6]] as [number, number, number]),
   ...SIZES.map((_, r) => [SIZES[r], SIZES[(r + 3) % 6], SIZES[(r + 5) % 6]] as [number, number, number]),
   [129, 129, 129],
   [67, 9, 600],
   [5, 1030, 7],
+  [1, 1, 1000],
 ];
 
 describe('WebAssembly gemm engine', () => {

@@ -23,7 +23,10 @@ export interface WasmGemmOptions {
    * multiplied in f32x4, each KC-deep partial sum widened to float64 as it is added into C.
    */
   precision?: 'float64' | 'float32';
-  /** Products with m·n·k below this go to `small` (default 2¹⁰: above it the module beats the JS kernels here, copies included). */
+  /**
+   * Products with m·n·k below this go to `small` (default 2¹⁰: above it the module beats the JS
+   * kernels here, copies included). Products with m = 1 or n = 1 always run as JS loops.
+   */
   minWork?: number;
   /** The kernel for small products (default the blocked JavaScript kernel). */
   small?: GemmFunction;
@@ -112,6 +115,49 @@ function checkOptions(where: string, options: WasmGemmOptions): CheckedOptions {
 
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
+/**
+ * C ← α op(A) op(B) + β C when C is one row or one column (m = 1 or n = 1): matrix-vector work, where
+ * padded micro-tiles would waste MR or NR times the arithmetic and packing would dominate. With
+ * `round`, A and B are rounded to single precision first (the float32 engine's contract).
+ */
+function vectorGemm(
+  round: boolean, transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+  a: Float64Array, aOffset: number, b: Float64Array, bOffset: number, beta: number, c: Float64Array, cOffset: number,
+): void {
+  scaleC(beta, c, cOffset, m * n);
+  if (alpha === 0 || k === 0) return;
+  // The output index o runs over C's long side; X is the matrix operand, v the vector one:
+  // m = 1: c_j += α Σ_p a_p B(p, j);  n = 1: c_i += α Σ_p A(i, p) b_p.
+  const rowOfC = m === 1;
+  const count = rowOfC ? n : m;
+  const x = rowOfC ? b : a;
+  const xBase = rowOfC ? bOffset : aOffset;
+  const xOut = rowOfC ? (transB ? k : 1) : transA ? 1 : k;
+  const xDepth = rowOfC ? (transB ? 1 : n) : transA ? m : 1;
+  const v = rowOfC ? a : b;
+  const vBase = rowOfC ? aOffset : bOffset;
+  const vDepth = rowOfC ? (transA ? m : 1) : transB ? 1 : n;
+  if (xOut === 1) {
+    // X's depth-p slice is contiguous over o: axpy passes.
+    for (let p = 0; p < k; p++) {
+      const vp = v[vBase + p * vDepth];
+      const s = alpha * (round ? Math.fround(vp) : vp);
+      const base = xBase + p * xDepth;
+      if (round) for (let o = 0; o < count; o++) c[cOffset + o] += s * Math.fround(x[base + o]);
+      else for (let o = 0; o < count; o++) c[cOffset + o] += s * x[base + o];
+    }
+    return;
+  }
+  // X's o-th line is contiguous over p: one dot product per output.
+  for (let o = 0; o < count; o++) {
+    const base = xBase + o * xOut;
+    let sum = 0;
+    if (round) for (let p = 0; p < k; p++) sum += Math.fround(v[vBase + p * vDepth]) * Math.fround(x[base + p * xDepth]);
+    else for (let p = 0; p < k; p++) sum += v[vBase + p * vDepth] * x[base + p * xDepth];
+    c[cOffset + o] += alpha * sum;
+  }
+}
+
 /** One instance of the module (its own memory and scratch) wrapped as a `GemmFunction`. */
 function engineFrom(module: WebAssembly.Module, options: CheckedOptions): WasmGemmEngine {
   const { precision, minWork, small, smallSgemm } = options;
@@ -158,11 +204,15 @@ function engineFrom(module: WebAssembly.Module, options: CheckedOptions): WasmGe
     c.set(heap.subarray(cAt / 8, cAt / 8 + m * n), cOffset);
   };
 
-  const gemm: GemmFunction =
-    minWork === 0
-      ? wasm
-      : (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) =>
-          (m * n * k >= minWork ? wasm : small)(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
+  const round = precision === 'float32';
+  const gemm: GemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) => {
+    if (m === 1 || n === 1) {
+      checkGemmShapes('wasmGemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
+      vectorGemm(round, transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
+    } else {
+      (m * n * k >= minWork ? wasm : small)(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
+    }
+  };
 
   const wasmSgemm: SgemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) => {
     checkSgemmShapes('wasmSgemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
@@ -181,11 +231,12 @@ function engineFrom(module: WebAssembly.Module, options: CheckedOptions): WasmGe
     c.set(heap32.subarray(cAt / 4, cAt / 4 + m * n), cOffset);
   };
 
-  const sgemm: SgemmFunction =
-    minWork === 0
-      ? wasmSgemm
-      : (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) =>
-          (m * n * k >= minWork ? wasmSgemm : smallSgemm)(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
+  // One-row or one-column products (matrix-vector work) go to the loops as well, as in `gemm`.
+  const sgemm: SgemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) => {
+    const large = m > 1 && n > 1 && m * n * k >= minWork;
+    if (!large) checkSgemmShapes('wasmSgemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
+    (large ? wasmSgemm : smallSgemm)(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
+  };
 
   return { name: `wasm-simd-${precision}`, precision, gemm, sgemm, dispose() {} };
 }
