@@ -3,6 +3,7 @@ import { key, normal, uniform, foldIn } from '../src/core/random.js';
 import type { Dataset } from '../src/core/types.js';
 import { mlpClassifier, mlpLayout, mlpRegression, NetworkError, MlpWorkspace, heInit, Float32MlpWorkspace, float32MlpClassifier } from '../src/nn/mlp.js';
 import { setSgemmEngine, sgemmLoops } from '../src/nn/gemm.js';
+import { minibatchGradient, scaledLogPosteriorOf } from '../src/models/estimator.js';
 
 function dataset(rows: number, cols: number, classes = 0): Dataset {
   const x = normal(key(21), rows * cols);
@@ -238,5 +239,28 @@ describe('float32 networks', () => {
     expect(() => model.sgdStep(theta, batch, { learningRate: 0 })).toThrow(/learningRate must be a finite number > 0/);
     expect(() => model.sgdStep(theta, batch, { learningRate: 0.1, out: new Float32Array(2) })).toThrow(/out must be a Float32Array/);
     expect(() => float32MlpClassifier({ ...data, y: data.y.map((v, i) => (i === 2 ? 0.5 : v)) })).toThrow(/row 3: label 0.5/);
+  });
+});
+
+describe('fused log posterior of the network targets', () => {
+  it('minibatchGradient through the registered kernel has the bits of logPrior + (N/S)·logLikelihood', () => {
+    const regression = mlpRegression(dataset(10, 3), { hidden: [5], priorPrecision: 0.7 });
+    const classifier = mlpClassifier(dataset(10, 3, 3), { hidden: [6, 4], classes: 3 });
+    const single = mlpClassifier(dataset(10, 3, 3), { hidden: [6], classes: 3, precision: 'float32' });
+    const batch = new Int32Array([1, 4, 4, 9]);
+    for (const model of [regression, classifier, single]) {
+      expect(scaledLogPosteriorOf(model)).toBeDefined();
+      const theta = model.initialPosition(key(41));
+      const scale = model.dataSize / batch.length;
+      const prior = model.logPrior(theta);
+      const lik = model.logLikelihood(theta, batch);
+      const fused = minibatchGradient(model, theta, batch, new Float64Array(model.dim).fill(NaN));
+      expect(fused.value).toBe(prior.value + scale * lik.value);
+      expect(Array.from(fused.grad)).toEqual(Array.from(prior.grad, (g, i) => g + scale * lik.grad[i]));
+      // `out` may be θ itself.
+      const inPlace = Float64Array.from(theta);
+      minibatchGradient(model, inPlace, batch, inPlace);
+      expect(Array.from(inPlace)).toEqual(Array.from(fused.grad));
+    }
   });
 });

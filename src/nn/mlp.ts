@@ -18,6 +18,7 @@ import type { Dataset, IndexBatch, Target, ValueGrad, Vec } from '../core/types.
 import { normal, type Key } from '../core/random.js';
 import { lgamma } from '../core/distributions.js';
 import { gemm, sgemm } from './gemm.js';
+import { registerScaledLogPosterior } from '../models/estimator.js';
 
 /** Bad input to a network: wrong sizes, a θ of the wrong length, a row index out of range, bad options. */
 export class NetworkError extends Error {
@@ -324,8 +325,42 @@ export function mlpRegression(data: Dataset, options: MlpRegressionOptions = {})
   const halfLog2Pi = 0.5 * Math.log(2 * Math.PI);
   const priorConst = 0.5 * layout.dim * Math.log(lambda / (2 * Math.PI)) + (learned ? shape * Math.log(rate) - lgamma(shape) : 0);
   const tauAt = (theta: Vec): number => (learned ? Math.exp(theta[logNoiseIndex]) : (noise as { precision: number }).precision);
+  /** log p(θ) with its gradient written into `grad`. */
+  const logPriorInto = (theta: Vec, grad: Vec): number => {
+    let sq = 0;
+    for (let i = 0; i < layout.dim; i++) {
+      sq += theta[i] * theta[i];
+      grad[i] = -lambda * theta[i];
+    }
+    let value = priorConst - 0.5 * lambda * sq;
+    if (learned) {
+      const logTau = theta[logNoiseIndex];
+      const tau = Math.exp(logTau);
+      value += shape * logTau - rate * tau;
+      grad[logNoiseIndex] = shape - rate * tau;
+    }
+    return value;
+  };
+  /** Σ_batch log p(y | x, θ) with its gradient accumulated into `grad` (zeros on entry). */
+  const logLikelihoodInto = (theta: Vec, batch: IndexBatch, grad: Vec): number => {
+    checkRows(`${where}.logLikelihood`, batch, data.rows);
+    const n = batch.length;
+    const f = work.forward(theta, data.x, batch, n);
+    if (dOut.length < n) dOut = new Float64Array(n);
+    const tau = tauAt(theta);
+    let sq = 0;
+    for (let i = 0; i < n; i++) {
+      const r = data.y[batch[i]] - f[i];
+      sq += r * r;
+      dOut[i] = tau * r;
+    }
+    work.backward(theta, dOut, grad);
+    const logTau = Math.log(tau);
+    if (learned) grad[logNoiseIndex] = 0.5 * n - 0.5 * tau * sq;
+    return n * (0.5 * logTau - halfLog2Pi) - 0.5 * tau * sq;
+  };
 
-  return {
+  const model: MlpRegressionModel = {
     dim,
     dataSize: data.rows,
     layout,
@@ -337,38 +372,12 @@ export function mlpRegression(data: Dataset, options: MlpRegressionOptions = {})
     logPrior(theta): ValueGrad {
       checkThetaLength(`${where}.logPrior`, theta, dim);
       const grad = new Float64Array(dim);
-      let sq = 0;
-      for (let i = 0; i < layout.dim; i++) {
-        sq += theta[i] * theta[i];
-        grad[i] = -lambda * theta[i];
-      }
-      let value = priorConst - 0.5 * lambda * sq;
-      if (learned) {
-        const logTau = theta[logNoiseIndex];
-        const tau = Math.exp(logTau);
-        value += shape * logTau - rate * tau;
-        grad[logNoiseIndex] = shape - rate * tau;
-      }
-      return { value, grad };
+      return { value: logPriorInto(theta, grad), grad };
     },
     logLikelihood(theta, batch): ValueGrad {
       checkThetaLength(`${where}.logLikelihood`, theta, dim);
-      checkRows(`${where}.logLikelihood`, batch, data.rows);
-      const n = batch.length;
-      const f = work.forward(theta, data.x, batch, n);
-      if (dOut.length < n) dOut = new Float64Array(n);
-      const tau = tauAt(theta);
-      let sq = 0;
-      for (let i = 0; i < n; i++) {
-        const r = data.y[batch[i]] - f[i];
-        sq += r * r;
-        dOut[i] = tau * r;
-      }
       const grad = new Float64Array(dim);
-      work.backward(theta, dOut, grad);
-      const logTau = Math.log(tau);
-      if (learned) grad[logNoiseIndex] = 0.5 * n - 0.5 * tau * sq;
-      return { value: n * (0.5 * logTau - halfLog2Pi) - 0.5 * tau * sq, grad };
+      return { value: logLikelihoodInto(theta, batch, grad), grad };
     },
     batchSize: (batch) => batch.length,
     fullBatch: () => full,
@@ -384,6 +393,31 @@ export function mlpRegression(data: Dataset, options: MlpRegressionOptions = {})
       return theta;
     },
   };
+  registerFusedLogPosterior(model, `${where}.logPrior`, logPriorInto, logLikelihoodInto);
+  return model;
+}
+
+/**
+ * Registers the allocation-free log prior + s · log likelihood of a network model for
+ * `minibatchGradient` (src/models/estimator.ts), with the bits of the two separate calls: the
+ * likelihood gradient goes to a reused buffer, and out_i = prior_i + s · likelihood_i.
+ */
+function registerFusedLogPosterior(
+  model: Target<IndexBatch>,
+  where: string,
+  logPriorInto: (theta: Vec, grad: Vec) => number,
+  logLikelihoodInto: (theta: Vec, batch: IndexBatch, grad: Vec) => number,
+): void {
+  const likelihoodGrad = new Float64Array(model.dim);
+  registerScaledLogPosterior(model, (theta, batch, scale, out) => {
+    checkThetaLength(where, theta, model.dim);
+    likelihoodGrad.fill(0);
+    const likelihood = logLikelihoodInto(theta, batch, likelihoodGrad);
+    // Last, as it reads each θ_i before writing out_i: `out` may alias θ.
+    const prior = logPriorInto(theta, out);
+    for (let i = 0; i < out.length; i++) out[i] = out[i] + scale * likelihoodGrad[i];
+    return prior + scale * likelihood;
+  });
 }
 
 /** Options of `mlpClassifier`. */
@@ -470,7 +504,38 @@ export function mlpClassifier(data: Dataset, options: MlpClassifierOptions = {})
   let dOut = new Float64Array(128 * classes);
   const full = allRows(data.rows);
   const priorConst = 0.5 * dim * Math.log(lambda / (2 * Math.PI));
-  return {
+  /** log p(θ) with its gradient written into `grad`. */
+  const logPriorInto = (theta: Vec, grad: Vec): number => {
+    let sq = 0;
+    for (let i = 0; i < dim; i++) {
+      sq += theta[i] * theta[i];
+      grad[i] = -lambda * theta[i];
+    }
+    return priorConst - 0.5 * lambda * sq;
+  };
+  /** Σ_batch log p(y | x, θ) with its gradient accumulated into `grad` (zeros on entry). */
+  const logLikelihoodInto = (theta: Vec, batch: IndexBatch, grad: Vec): number => {
+    if (single && theta32 && grad32) {
+      theta32.set(theta);
+      const value = single.logLikelihood(theta32, batch, grad32);
+      grad.set(grad32);
+      return value;
+    }
+    checkRows(`${where}.logLikelihood`, batch, data.rows);
+    const n = batch.length;
+    const logits = work.forward(theta, data.x, batch, n);
+    if (dOut.length < n * classes) dOut = new Float64Array(n * classes);
+    dOut.set(logits);
+    const value = softmaxRows(dOut, n, classes, data.y, batch);
+    // ∂ log p(y | f)/∂f = onehot(y) − softmax(f)
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < classes; k++) dOut[i * classes + k] = -dOut[i * classes + k];
+      dOut[i * classes + data.y[batch[i]]] += 1;
+    }
+    work.backward(theta, dOut, grad);
+    return value;
+  };
+  const model: MlpClassifierModel = {
     dim,
     dataSize: data.rows,
     layout,
@@ -478,34 +543,12 @@ export function mlpClassifier(data: Dataset, options: MlpClassifierOptions = {})
     logPrior(theta): ValueGrad {
       checkThetaLength(`${where}.logPrior`, theta, dim);
       const grad = new Float64Array(dim);
-      let sq = 0;
-      for (let i = 0; i < dim; i++) {
-        sq += theta[i] * theta[i];
-        grad[i] = -lambda * theta[i];
-      }
-      return { value: priorConst - 0.5 * lambda * sq, grad };
+      return { value: logPriorInto(theta, grad), grad };
     },
     logLikelihood(theta, batch): ValueGrad {
       checkThetaLength(`${where}.logLikelihood`, theta, dim);
-      if (single && theta32 && grad32) {
-        theta32.set(theta);
-        const value = single.logLikelihood(theta32, batch, grad32);
-        return { value, grad: Float64Array.from(grad32) };
-      }
-      checkRows(`${where}.logLikelihood`, batch, data.rows);
-      const n = batch.length;
-      const logits = work.forward(theta, data.x, batch, n);
-      if (dOut.length < n * classes) dOut = new Float64Array(n * classes);
-      dOut.set(logits);
-      const value = softmaxRows(dOut, n, classes, data.y, batch);
-      // ∂ log p(y | f)/∂f = onehot(y) − softmax(f)
-      for (let i = 0; i < n; i++) {
-        for (let k = 0; k < classes; k++) dOut[i * classes + k] = -dOut[i * classes + k];
-        dOut[i * classes + data.y[batch[i]]] += 1;
-      }
       const grad = new Float64Array(dim);
-      work.backward(theta, dOut, grad);
-      return { value, grad };
+      return { value: logLikelihoodInto(theta, batch, grad), grad };
     },
     batchSize: (batch) => batch.length,
     fullBatch: () => full,
@@ -522,6 +565,8 @@ export function mlpClassifier(data: Dataset, options: MlpClassifierOptions = {})
     },
     initialPosition: (key) => heInit(layout, key),
   };
+  registerFusedLogPosterior(model, `${where}.logPrior`, logPriorInto, logLikelihoodInto);
+  return model;
 }
 
 /**
