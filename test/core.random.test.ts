@@ -55,20 +55,21 @@ describe('keys', () => {
   });
 });
 
-describe('normal stream', () => {
-  // Draws of the Box–Muller transform as first released, one Threefry block per uniform: the
-  // stream must not change (checkpoints and published runs replay it).
-  it('keeps the bits of the released stream', () => {
+describe('uniform and normal streams', () => {
+  // Draws as first released, one Threefry block per uniform: the streams must not change
+  // (checkpoints and published runs replay them).
+  it('keep the bits of the released streams', () => {
     expect(Array.from(normal(key(2024), 7))).toEqual([
       -0.07048810239193148, -1.2412889784099626, 1.2655428663750996, 0.13451336817420773, -1.6290731637904994,
       0.6272059628922889, -0.6962534946962754,
     ]);
+    expect(Array.from(uniform(key(2024), 5))).toEqual([0.46167991612613757, 0.7409718891441581, 0.44492644775309, 0.016853154774163492, 0.21791867278101706]);
     expect(Array.from(normal(foldIn(key(7), 123456), 5))).toEqual([
       -0.38461132864685393, 3.2341720234679854, -1.4484666646893192, 0.36684733925533647, -0.33320953868756475,
     ]);
   });
 
-  it('draw i is Box–Muller on the uniforms of counters 2⌊i/2⌋ and 2⌊i/2⌋ + 1, for odd and even n', () => {
+  it('uniform draw i uses counter i; normal draw i is Box–Muller on counters 2⌊i/2⌋ and 2⌊i/2⌋ + 1 (odd and even n)', () => {
     const k = foldIn(key(3), 99);
     const block = new Uint32Array(2);
     const bits53 = (counter: number): number => {
@@ -76,6 +77,8 @@ describe('normal stream', () => {
       return (block[0] >>> 5) * 67108864 + (block[1] >>> 6);
     };
     for (const n of [1, 2, 9, 64]) {
+      const u = uniform(k, n);
+      for (let i = 0; i < n; i++) expect(Object.is(u[i], bits53(i) / 2 ** 53), `uniform n = ${n}, draw ${i}`).toBe(true);
       const z = normal(k, n);
       for (let i = 0; i < n; i++) {
         const j = i >> 1;

@@ -146,9 +146,11 @@ export function randomBits(k: Key, n: number, out: Uint32Array = new Uint32Array
  * `n` uniform doubles in [0, 1) with 53 random bits each, from a key; counter i gives draw i.
  */
 export function uniform(k: Key, n: number, out: Float64Array = new Float64Array(n)): Float64Array {
-  for (let i = 0; i < n; i++) {
-    threefry2x32(k.hi, k.lo, i, 0, scratch);
-    out[i] = scratchBits53() / 9007199254740992;
+  const { hi, lo } = k;
+  for (let i = 0; i < n; i += 2) {
+    threefryPairBits53(hi, lo, i);
+    out[i] = pairBits[0] / 9007199254740992;
+    if (i + 1 < n) out[i + 1] = pairBits[1] / 9007199254740992;
   }
   return out;
 }
@@ -159,18 +161,19 @@ export function uniform1(k: Key): number {
   return scratchBits53() / 9007199254740992;
 }
 
+// The 53-bit integers of blocks (c, 0) and (c + 1, 0) from the last call of threefryPairBits53
+// (a typed array, as module variables would box each double).
+const pairBits = new Float64Array(2);
+
 /**
- * The normals 2j and 2j+1 into `out` (the second only if 2j + 1 < n): Box–Muller on the 53-bit
- * uniforms u₁ ∈ (0, 1] from block (c, 0) and u₂ ∈ [0, 1) from block (c + 1, 0), c = 2j,
- *   z₀ = √(−2 log u₁) cos(2π u₂),   z₁ = √(−2 log u₁) sin(2π u₂).
- * The two Threefry-2x32-20 blocks are those of {@link threefry2x32}, computed side by side so that
- * their serial add–rotate–xor chains overlap.
+ * The 53 random bits of Threefry-2x32-20 blocks (c, 0) and (c + 1, 0) under key (k0, k1), into
+ * `pairBits`: the rounds of {@link threefry2x32} for both blocks side by side,
+ * so that their serial add–rotate–xor chains overlap (uniform and normal draws use counters in pairs).
  */
-function normalPairInto(k0: number, k1: number, j: number, out: Float64Array, n: number): void {
+function threefryPairBits53(k0: number, k1: number, c: number): void {
   const ks0 = k0 | 0;
   const ks1 = k1 | 0;
   const ks2 = 0x1bd11bda ^ ks0 ^ ks1;
-  const c = 2 * j;
   let x0 = (c + ks0) | 0;
   let x1 = ks1;
   let y0 = (c + 1 + ks0) | 0;
@@ -275,12 +278,8 @@ function normalPairInto(k0: number, k1: number, j: number, out: Float64Array, n:
   y0 = (y0 + ks2) | 0;
   x1 = (x1 + ks0 + 5) | 0;
   y1 = (y1 + ks0 + 5) | 0;
-  const u1 = ((x0 >>> 5) * 67108864 + (x1 >>> 6) + 1) / 9007199254740992;
-  const u2 = ((y0 >>> 5) * 67108864 + (y1 >>> 6)) / 9007199254740992;
-  const r = Math.sqrt(-2 * Math.log(u1));
-  const a = 2 * Math.PI * u2;
-  out[c] = r * Math.cos(a);
-  if (c + 1 < n) out[c + 1] = r * Math.sin(a);
+  pairBits[0] = (x0 >>> 5) * 67108864 + (x1 >>> 6);
+  pairBits[1] = (y0 >>> 5) * 67108864 + (y1 >>> 6);
 }
 
 /**
@@ -289,6 +288,12 @@ function normalPairInto(k0: number, k1: number, j: number, out: Float64Array, n:
  */
 export function normal(k: Key, n: number, out: Float64Array = new Float64Array(n)): Float64Array {
   const { hi, lo } = k;
-  for (let j = 0; 2 * j < n; j++) normalPairInto(hi, lo, j, out, n);
+  for (let c = 0; c < n; c += 2) {
+    threefryPairBits53(hi, lo, c);
+    const r = Math.sqrt(-2 * Math.log((pairBits[0] + 1) / 9007199254740992));
+    const a = 2 * Math.PI * (pairBits[1] / 9007199254740992);
+    out[c] = r * Math.cos(a);
+    if (c + 1 < n) out[c + 1] = r * Math.sin(a);
+  }
   return out;
 }

@@ -249,12 +249,16 @@ export interface ModeOptions {
 /** Bytes of x above which {@link rowGather} keeps to the JavaScript loops rather than copy x. */
 const WASM_MAX_X_BYTES = 256 * 1024 * 1024;
 
+/** Rows per block of the WebAssembly loops (the JavaScript loops take 4; blocking does not change the bits). */
+const ROW_BLOCK = 4;
+
 /**
  * The two loops of {@link batchLinearPredictors} and {@link accumulateWeightedRows} as WebAssembly
- * (hand-assembled, ~300 bytes, no SIMD): the same operations in the same order, so the same bits,
+ * (hand-assembled, under 1 KiB, no SIMD): the same operations in the same order, so the same bits,
  * without the per-load map, overflow and bounds checks V8 puts in the JavaScript loops.
  * Exports `dot(theta, batch, count, p, z, start)` and `acc(grad, batch, count, p, w, intercept)`
- * over byte offsets into the imported memory; x lives at offset 0 and `count` is a multiple of 4.
+ * over byte offsets into the imported memory; x lives at offset 0 and `count` is a multiple of
+ * `ROW_BLOCK`.
  */
 function rowGatherModuleBytes(): Uint8Array<ArrayBuffer> {
   const I32 = 0x7f;
@@ -267,58 +271,63 @@ function rowGatherModuleBytes(): Uint8Array<ArrayBuffer> {
   const storeF64 = (offset: number): number[] => [0x39, 3, offset];
   const [add, sub, shl, mul, geU, fadd, fmul] = [[0x6a], [0x6b], [0x74], [0x6c], [0x4f], [0xa0], [0xa2]];
   const [block, loop, end, br, brIf, ifVoid] = [[0x02, 0x40], [0x03, 0x40], [0x0b], [0x0c], [0x0d], [0x04, 0x40]];
-  // Locals shared by both functions: 6 ib (byte offset into batch), 7 j (byte offset in a row), 8 pb (row bytes), 9–12 row offsets.
-  const rowOffsets = [0, 1, 2, 3].flatMap((k) => [...get(1), ...get(6), ...add, ...loadI32(4 * k), ...get(8), ...mul, ...set(9 + k)]);
+  // Locals of both functions: 6 ib (byte offset into batch), 7 j (byte offset in a row), 8 pb (row bytes),
+  // then the block's row offsets (i32) and its sums or weights (f64), then θ_j.
+  const blockRows = Array.from({ length: ROW_BLOCK }, (_, k) => k);
+  const rowAt = (k: number): number => 9 + k;
+  const valueAt = (k: number): number => 9 + ROW_BLOCK + k;
+  const thetaJ = 9 + 2 * ROW_BLOCK;
+  const rowOffsets = blockRows.flatMap((k) => [...get(1), ...get(6), ...add, ...loadI32(4 * k), ...get(8), ...mul, ...set(rowAt(k))]);
   const prologue = [...get(3), ...i32(3), ...shl, ...set(8), ...get(2), ...i32(2), ...shl, ...set(2), ...i32(0), ...set(6)];
   const rowLoopHead = [...block, ...loop, ...get(6), ...get(2), ...geU, ...brIf, 1, ...rowOffsets];
-  const rowLoopTail = [...get(6), ...i32(16), ...add, ...set(6), ...br, 0, ...end, ...end, ...end];
+  const rowLoopTail = [...get(6), ...i32(4 * ROW_BLOCK), ...add, ...set(6), ...br, 0, ...end, ...end, ...end];
   const jLoopHead = [...i32(0), ...set(7), ...block, ...loop, ...get(7), ...get(8), ...geU, ...brIf, 1];
   const jLoopTail = [...get(7), ...i32(8), ...add, ...set(7), ...br, 0, ...end, ...end];
-  const xAt = (k: number): number[] => [...get(9 + k), ...get(7), ...add, ...loadF64(0)];
+  const xAt = (k: number): number[] => [...get(rowAt(k)), ...get(7), ...add, ...loadF64(0)];
 
-  // dot: params 0 theta, 1 batch, 2 count, 3 p, 4 z, 5 start (f64); locals 13–16 sums, 17 θ_j.
+  // dot: params 0 theta, 1 batch, 2 count, 3 p, 4 z, 5 start (f64).
   // Touch every cache line of the batch's rows first: independent loads, so the misses overlap.
   const touch = [
     ...block, ...loop, ...get(6), ...get(2), ...geU, ...brIf, 1,
-    ...get(1), ...get(6), ...add, ...loadI32(0), ...get(8), ...mul, ...set(9),
+    ...get(1), ...get(6), ...add, ...loadI32(0), ...get(8), ...mul, ...set(rowAt(0)),
     ...i32(0), ...set(7),
     ...block, ...loop, ...get(7), ...get(8), ...geU, ...brIf, 1,
-    ...get(17), ...get(9), ...get(7), ...add, ...loadF64(0), ...fadd, ...set(17),
+    ...get(thetaJ), ...get(rowAt(0)), ...get(7), ...add, ...loadF64(0), ...fadd, ...set(thetaJ),
     ...get(7), ...i32(64), ...add, ...set(7), ...br, 0, ...end, ...end,
-    ...get(17), ...get(9), ...get(8), ...add, ...i32(8), ...sub, ...loadF64(0), ...fadd, ...set(17),
+    ...get(thetaJ), ...get(rowAt(0)), ...get(8), ...add, ...i32(8), ...sub, ...loadF64(0), ...fadd, ...set(thetaJ),
     ...get(6), ...i32(4), ...add, ...set(6), ...br, 0, ...end, ...end,
     // The sum goes to θ's unused intercept slot so that the loads cannot be dropped.
-    ...get(0), ...get(8), ...add, ...get(17), ...storeF64(0),
+    ...get(0), ...get(8), ...add, ...get(thetaJ), ...storeF64(0),
     ...i32(0), ...set(6),
   ];
   const dot = [
     ...prologue,
     ...touch,
     ...rowLoopHead,
-    ...[13, 14, 15, 16].flatMap((s) => [...get(5), ...set(s)]),
+    ...blockRows.flatMap((k) => [...get(5), ...set(valueAt(k))]),
     ...jLoopHead,
-    ...get(0), ...get(7), ...add, ...loadF64(0), ...set(17),
-    ...[0, 1, 2, 3].flatMap((k) => [...get(13 + k), ...get(17), ...xAt(k), ...fmul, ...fadd, ...set(13 + k)]),
+    ...get(0), ...get(7), ...add, ...loadF64(0), ...set(thetaJ),
+    ...blockRows.flatMap((k) => [...get(valueAt(k)), ...get(thetaJ), ...xAt(k), ...fmul, ...fadd, ...set(valueAt(k))]),
     ...jLoopTail,
     ...get(4), ...get(6), ...i32(1), ...shl, ...add, ...set(7),
-    ...[0, 1, 2, 3].flatMap((k) => [...get(7), ...get(13 + k), ...storeF64(8 * k)]),
+    ...blockRows.flatMap((k) => [...get(7), ...get(valueAt(k)), ...storeF64(8 * k)]),
     ...rowLoopTail,
   ];
-  // acc: params 0 grad, 1 batch, 2 count, 3 p, 4 w, 5 intercept; locals 13–16 the rows' weights.
+  // acc: params 0 grad, 1 batch, 2 count, 3 p, 4 w, 5 intercept.
   const acc = [
     ...prologue,
     ...rowLoopHead,
-    ...[0, 1, 2, 3].flatMap((k) => [...get(4), ...get(6), ...i32(1), ...shl, ...add, ...loadF64(8 * k), ...set(13 + k)]),
+    ...blockRows.flatMap((k) => [...get(4), ...get(6), ...i32(1), ...shl, ...add, ...loadF64(8 * k), ...set(valueAt(k))]),
     ...jLoopHead,
     ...get(0), ...get(7), ...add,
     ...get(0), ...get(7), ...add, ...loadF64(0),
-    ...[0, 1, 2, 3].flatMap((k) => [...get(13 + k), ...xAt(k), ...fmul, ...fadd]),
+    ...blockRows.flatMap((k) => [...get(valueAt(k)), ...xAt(k), ...fmul, ...fadd]),
     ...storeF64(0),
     ...jLoopTail,
     ...get(5), ...ifVoid,
     ...get(0), ...get(8), ...add,
     ...get(0), ...get(8), ...add, ...loadF64(0),
-    ...[13, 14, 15, 16].flatMap((s) => [...get(s), ...fadd]),
+    ...blockRows.flatMap((k) => [...get(valueAt(k)), ...fadd]),
     ...storeF64(0),
     ...end,
     ...rowLoopTail,
@@ -345,7 +354,7 @@ function rowGatherModuleBytes(): Uint8Array<ArrayBuffer> {
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
     ...section(3, vec([[0], [1]])),
     ...section(7, vec([[...name('dot'), 0x00, 0], [...name('acc'), 0x00, 1]])),
-    ...section(10, vec([body([[7, I32], [5, F64]], dot), body([[7, I32], [4, F64]], acc)])),
+    ...section(10, vec([body([[3 + ROW_BLOCK, I32], [ROW_BLOCK + 1, F64]], dot), body([[3 + ROW_BLOCK, I32], [ROW_BLOCK, F64]], acc)])),
   ]);
 }
 
@@ -441,7 +450,7 @@ class WasmRowGather implements RowGather {
   linearPredictors(where: string, intercept: boolean, theta: Vec, batch: IndexBatch, z: Float64Array): void {
     const { p, rows } = this;
     const S = batch.length;
-    const blocked = S - (S & 3);
+    const blocked = S - (S % ROW_BLOCK);
     this.ensureCapacity(S);
     const { f64, i32 } = this;
     const batchIndex = this.batchAt >> 2;
@@ -469,7 +478,7 @@ class WasmRowGather implements RowGather {
   accumulateWeightedRows(intercept: boolean, batch: IndexBatch, weights: Float64Array, grad: Float64Array): void {
     const p = this.p;
     const S = batch.length;
-    const blocked = S - (S & 3);
+    const blocked = S - (S % ROW_BLOCK);
     this.ensureCapacity(S);
     const { f64, i32 } = this;
     const batchIndex = this.batchAt >> 2;
