@@ -12,6 +12,7 @@ import { digamma, lgamma } from './special.js';
 import {
   Tensor,
   alloc,
+  allocUninit,
   asTensor,
   flushGradSink,
   gradOf,
@@ -29,7 +30,10 @@ const LN2 = Math.LN2;
 
 /** Partial-derivative buffers for the inputs that need gradients (null for the others). */
 function partialsFor(inputs: readonly Tensor[], n: number): (Float64Array | null)[] {
-  return inputs.map((t) => (isTracked(t) ? alloc(n) : null));
+  const partials = new Array<Float64Array | null>(inputs.length);
+  // Written for every element that is in the support, zero elsewhere.
+  for (let k = 0; k < inputs.length; k++) partials[k] = isTracked(inputs[k]) ? alloc(n) : null;
+  return partials;
 }
 
 /** Wrap `out` as a tensor and, if any input is tracked, record g · ∂out/∂input for each. */
@@ -40,7 +44,9 @@ function emit(
   partials: readonly (Float64Array | null)[],
 ): Tensor {
   const z = new Tensor(out, plan.shape);
-  if (partials.some((p) => p !== null)) {
+  let anyTracked = false;
+  for (let k = 0; k < partials.length; k++) if (partials[k] !== null) anyTracked = true;
+  if (anyTracked) {
     record(z, () => {
       const g = z.grad as Float64Array;
       const n = plan.n;
@@ -48,6 +54,12 @@ function emit(
         const pk = partials[k];
         if (pk === null) continue;
         const s = plan.strides[k];
+        if (s === 1 && !plan.expanded[k] && inputs[k].grad === null) {
+          // First gradient into this input: assign instead of zeroing a buffer and adding.
+          const sink = (inputs[k].grad = allocUninit(n));
+          for (let i = 0; i < n; i++) sink[i] = g[i] * pk[i];
+          continue;
+        }
         const sink = gradSink(plan, k, inputs[k]);
         for (let i = 0; i < n; i++) sink[i * s] += g[i] * pk[i];
         flushGradSink(plan, k, inputs[k], sink);

@@ -5,7 +5,7 @@
  * of any rank costs one pass.
  */
 import { ShapeError, normalizeAxis, splitAtAxis, type Shape } from './shape.js';
-import { Tensor, alloc, asTensor, gradOf, isTracked, record, type TensorLike } from './tensor.js';
+import { Tensor, alloc, allocUninit, asTensor, gradOf, isTracked, record, type TensorLike } from './tensor.js';
 
 /** Axes to reduce: one axis, several, or all when omitted. */
 export type Axes = number | readonly number[] | undefined;
@@ -17,16 +17,26 @@ function reducedShape(shape: Shape, axis: number, keepDims: boolean): number[] {
   return out;
 }
 
+const NO_AXES: Shape = Object.freeze([]) as Shape;
+
 function sumAll(a: Tensor, keepDims: boolean): Tensor {
   const d = a.data;
   const n = a.size;
   let s = 0;
   for (let i = 0; i < n; i++) s += d[i];
-  const z = new Tensor(Float64Array.of(s), keepDims ? a.shape.map(() => 1) : []);
+  const value = allocUninit(1);
+  value[0] = s;
+  const z = new Tensor(value, keepDims ? a.shape.map(() => 1) : NO_AXES);
   if (isTracked(a)) {
     record(z, () => {
       const g = (z.grad as Float64Array)[0];
-      const ga = gradOf(a);
+      if (a.grad === null) {
+        // First gradient into `a`: fill instead of zeroing and adding.
+        const ga = (a.grad = allocUninit(n));
+        for (let i = 0; i < n; i++) ga[i] = g;
+        return;
+      }
+      const ga = a.grad;
       for (let i = 0; i < n; i++) ga[i] += g;
     });
   }

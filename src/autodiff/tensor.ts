@@ -184,7 +184,11 @@ const scalarShape: Shape = Object.freeze([]) as Shape;
 
 /** A tensor from a TensorLike (numbers become scalar constants). */
 export function asTensor(x: TensorLike): Tensor {
-  if (typeof x === 'number') return new Tensor(Float64Array.of(x), scalarShape);
+  if (typeof x === 'number') {
+    const value = allocUninit(1);
+    value[0] = x;
+    return new Tensor(value, scalarShape);
+  }
   if (!(x instanceof Tensor)) throw new AutodiffError(`expected a Tensor or a number, got ${String(x)}`);
   return x;
 }
@@ -206,6 +210,8 @@ export function record(out: Tensor, backwardFn: () => void): Tensor {
 // arrays over 64 bytes an off-heap store (~1 µs each, plus page faults on fresh memory), whereas
 // arena views reuse the same warm memory every evaluation. `endTape` rewinds the arena, so tensors
 // made during an evaluation must not be kept after it (values and gradients returned are copies).
+// A tape begun with a BufferPool goes further: its k-th allocation reuses the pool's k-th buffer
+// when the length matches, so an evaluation that repeats the previous one creates no typed arrays.
 const SMALL = 8;
 const CHUNK = 1 << 16;
 const ARENA_MAX = CHUNK >> 1;
@@ -214,20 +220,39 @@ let arenaChunk = 0;
 let arenaOffset = 0;
 
 /**
- * A zeroed buffer of `n` doubles for an op's output or gradient: a view into the arena while a
- * tape is active (valid until that tape ends), otherwise a fresh array.
+ * Buffers kept from one evaluation to the next of the same function: the k-th allocation of an
+ * evaluation gets the k-th buffer again when its length matches (a new one otherwise). Give each
+ * function that is evaluated repeatedly its own pool (see `beginTape`).
  */
-export function alloc(n: number): Float64Array {
-  if (n <= SMALL || n > ARENA_MAX || activeTape === null) return new Float64Array(n);
-  return allocUninit(n).fill(0);
+export class BufferPool {
+  /** The buffers, in allocation order of the last evaluation. */
+  readonly buffers: Float64Array[] = [];
+  /** Index copies, likewise. */
+  readonly indexBuffers: Int32Array[] = [];
+  /** Whether a tape is using the pool (a pool cannot serve two live tapes). */
+  inUse = false;
+  /** Buffers of longer length are not kept. */
+  static readonly maxLength = 1 << 16;
 }
 
-/**
- * Like `alloc`, but the contents are unspecified (stale arena values): for outputs whose every
- * element the caller writes, so a large copy does not pay for zeroing first.
- */
-export function allocUninit(n: number): Float64Array {
-  if (n <= SMALL || n > ARENA_MAX || activeTape === null) return new Float64Array(n);
+let activePool: BufferPool | null = null;
+let poolNext = 0;
+let poolIndexNext = 0;
+
+function fromPool(pool: BufferPool, n: number): Float64Array {
+  const k = poolNext++;
+  const buffers = pool.buffers;
+  if (k < buffers.length) {
+    const kept = buffers[k];
+    if (kept.length === n) return kept;
+    return (buffers[k] = new Float64Array(n));
+  }
+  const fresh = new Float64Array(n);
+  buffers.push(fresh);
+  return fresh;
+}
+
+function fromArena(n: number): Float64Array {
   if (arenaOffset + n > CHUNK) {
     arenaChunk++;
     arenaOffset = 0;
@@ -238,6 +263,34 @@ export function allocUninit(n: number): Float64Array {
   return out;
 }
 
+/**
+ * A zeroed buffer of `n` doubles for an op's output or gradient: from the tape's pool or the arena
+ * while a tape is active (valid until that tape ends), otherwise a fresh array.
+ */
+export function alloc(n: number): Float64Array {
+  if (activeTape === null) return new Float64Array(n);
+  if (activePool !== null && n <= BufferPool.maxLength) {
+    const out = fromPool(activePool, n);
+    // A loop beats the fill builtin's call overhead for the short buffers that dominate here.
+    if (n < 64) for (let i = 0; i < n; i++) out[i] = 0;
+    else out.fill(0);
+    return out;
+  }
+  if (n <= SMALL || n > ARENA_MAX) return new Float64Array(n);
+  return fromArena(n).fill(0);
+}
+
+/**
+ * Like `alloc`, but the contents are unspecified (stale values): for outputs whose every element
+ * the caller writes, so a large copy does not pay for zeroing first.
+ */
+export function allocUninit(n: number): Float64Array {
+  if (activeTape === null) return new Float64Array(n);
+  if (activePool !== null && n <= BufferPool.maxLength) return fromPool(activePool, n);
+  if (n <= SMALL || n > ARENA_MAX) return new Float64Array(n);
+  return fromArena(n);
+}
+
 // Index copies (gather keeps its indices until the backward pass) get a small arena of their own.
 const INDEX_CHUNK = 1 << 14;
 const indexChunks: Int32Array[] = [];
@@ -246,10 +299,24 @@ let indexOffset = 0;
 
 /**
  * A copy of `indices` that stays valid while the active tape lives (the caller may reuse its
- * buffer before the backward pass): an arena view while a tape is active, otherwise a fresh array.
+ * buffer before the backward pass): from the pool or an arena while a tape is active, otherwise
+ * a fresh array.
  */
 export function copyIndices(indices: Int32Array): Int32Array {
   const n = indices.length;
+  if (activeTape !== null && activePool !== null && n <= BufferPool.maxLength) {
+    const k = poolIndexNext++;
+    const kept = activePool.indexBuffers;
+    let out: Int32Array;
+    if (k < kept.length && kept[k].length === n) out = kept[k];
+    else {
+      out = new Int32Array(n);
+      if (k < kept.length) kept[k] = out;
+      else kept.push(out);
+    }
+    out.set(indices);
+    return out;
+  }
   if (n <= 16 || n > INDEX_CHUNK >> 1 || activeTape === null) return indices.slice();
   if (indexOffset + n > INDEX_CHUNK) {
     indexChunk++;
@@ -292,26 +359,57 @@ export function stopGradient(x: Tensor): Tensor {
   return new Tensor(x.data, x.shape);
 }
 
-/** What `endTape` needs to restore: the previous tape and the arena position. */
+/** What `endTape` needs to restore: the previous tape, its pool position and the arena positions. */
 export interface TapeScope {
   readonly tape: Tape;
   readonly previous: Tape | null;
+  readonly pool: BufferPool | null;
+  readonly previousPool: BufferPool | null;
+  readonly poolNext: number;
+  readonly poolIndexNext: number;
   readonly arenaChunk: number;
   readonly arenaOffset: number;
   readonly indexChunk: number;
   readonly indexOffset: number;
 }
 
-/** Start recording on a new tape; pass the result to `endTape` (in a `finally`). */
-export function beginTape(): TapeScope {
-  const scope = { tape: new Tape(), previous: activeTape, arenaChunk, arenaOffset, indexChunk, indexOffset };
+/**
+ * Start recording on a new tape; pass the result to `endTape` (in a `finally`). With a `pool`,
+ * the tape's buffers are the pool's, reused from its previous evaluation (the pool must not be
+ * in use by a live tape); without one they come from the shared arena.
+ */
+export function beginTape(pool: BufferPool | null = null): TapeScope {
+  if (pool !== null) {
+    if (pool.inUse) throw new AutodiffError('beginTape(): the buffer pool is already in use by a live tape');
+    pool.inUse = true;
+  }
+  const scope: TapeScope = {
+    tape: new Tape(),
+    previous: activeTape,
+    pool,
+    previousPool: activePool,
+    poolNext,
+    poolIndexNext,
+    arenaChunk,
+    arenaOffset,
+    indexChunk,
+    indexOffset,
+  };
   activeTape = scope.tape;
+  // Without a pool of its own a nested tape takes from the arena, leaving the outer pool alone.
+  activePool = pool;
+  poolNext = 0;
+  poolIndexNext = 0;
   return scope;
 }
 
 /** Stop recording, restore the previous tape and rewind the arenas: the tape's tensors are dead. */
 export function endTape(scope: TapeScope): void {
   activeTape = scope.previous;
+  if (scope.pool !== null) scope.pool.inUse = false;
+  activePool = scope.previousPool;
+  poolNext = scope.poolNext;
+  poolIndexNext = scope.poolIndexNext;
   arenaChunk = scope.arenaChunk;
   arenaOffset = scope.arenaOffset;
   indexChunk = scope.indexChunk;
@@ -387,46 +485,48 @@ export interface BroadcastPlan {
 }
 
 function planOf(inputs: readonly Tensor[], op: string): BroadcastPlan {
+  const count = inputs.length;
   const first = inputs[0].shape;
   let allSame = true;
-  for (let k = 1; k < inputs.length; k++) if (!sameShape(inputs[k].shape, first)) allSame = false;
+  for (let k = 1; k < count; k++) if (!sameShape(inputs[k].shape, first)) allSame = false;
+  // Plain loops fill the plan (no per-op closures): this runs once per elementwise op.
+  const data = new Array<Float64Array>(count);
+  const strides = new Array<0 | 1>(count);
+  const expanded = new Array<boolean>(count);
   if (allSame) {
-    return {
-      shape: first,
-      n: inputs[0].size,
-      data: inputs.map((t) => t.data),
-      strides: inputs.map(() => 1 as const),
-      expanded: inputs.map(() => false),
-    };
+    for (let k = 0; k < count; k++) {
+      data[k] = inputs[k].data;
+      strides[k] = 1;
+      expanded[k] = false;
+    }
+    return { shape: first, n: inputs[0].size, data, strides, expanded };
   }
   // Fast path: every input has the largest input's shape or is a single element of no higher rank.
   let largest = inputs[0];
-  for (let k = 1; k < inputs.length; k++) if (inputs[k].size > largest.size) largest = inputs[k];
+  for (let k = 1; k < count; k++) if (inputs[k].size > largest.size) largest = inputs[k];
   let simple = true;
-  for (const t of inputs) {
+  for (let k = 0; k < count; k++) {
+    const t = inputs[k];
     if (t.size === 1 ? t.shape.length > largest.shape.length : !sameShape(t.shape, largest.shape)) simple = false;
   }
   const shape = simple ? largest.shape : broadcastShapes(inputs.map((t) => t.shape), op);
-  const n = sizeOf(shape);
-  const data: Float64Array[] = [];
-  const strides: (0 | 1)[] = [];
-  const expanded: boolean[] = [];
-  for (const t of inputs) {
+  for (let k = 0; k < count; k++) {
+    const t = inputs[k];
     if (t.size === 1) {
-      data.push(t.data);
-      strides.push(0);
-      expanded.push(false);
+      data[k] = t.data;
+      strides[k] = 0;
+      expanded[k] = false;
     } else if (sameShape(t.shape, shape)) {
-      data.push(t.data);
-      strides.push(1);
-      expanded.push(false);
+      data[k] = t.data;
+      strides[k] = 1;
+      expanded[k] = false;
     } else {
-      data.push(expandTo(t.data, t.shape, shape));
-      strides.push(1);
-      expanded.push(true);
+      data[k] = expandTo(t.data, t.shape, shape);
+      strides[k] = 1;
+      expanded[k] = true;
     }
   }
-  return { shape, n, data, strides, expanded };
+  return { shape, n: sizeOf(shape), data, strides, expanded };
 }
 
 /** The broadcast plan of an elementwise op over `inputs`; `op` names the op in shape errors. */

@@ -6,7 +6,16 @@
 import { identity, type Constraint } from '../autodiff/constraints.js';
 import { add } from '../autodiff/elementwise.js';
 import { AutodiffError, ShapeError, checkShape, formatShape, sameShape, sizeOf } from '../autodiff/shape.js';
-import { Tensor, asTensor, backward, beginTape, endTape, variable, type TensorLike } from '../autodiff/tensor.js';
+import {
+  BufferPool,
+  Tensor,
+  asTensor,
+  backward,
+  beginTape,
+  endTape,
+  variable,
+  type TensorLike,
+} from '../autodiff/tensor.js';
 import type { Target, ValueGrad, Vec } from '../core/types.js';
 
 /** A model specification or evaluation that cannot work: the message names the model and the part. */
@@ -156,6 +165,10 @@ export function customModel<Batch = null, P extends ParamSpecs = ParamSpecs>(
   const thetaViews = layout.map((p) => thetaScratch.subarray(p.offset, p.offset + p.size));
   const gradViews = layout.map((p) => gradScratch.subarray(p.offset, p.offset + p.size));
   let busy = false;
+  // One buffer pool per function evaluated, so each replays its own allocation sequence.
+  const priorPool = new BufferPool();
+  const likelihoodPool = new BufferPool();
+  const perExamplePool = new BufferPool();
 
   /**
    * Record f(constrained params) (+ the log-Jacobian when asked) on a fresh tape and
@@ -167,13 +180,14 @@ export function customModel<Batch = null, P extends ParamSpecs = ParamSpecs>(
     withJacobian: boolean,
     f: ((params: ParamTensors<P>) => TensorLike) | undefined,
     part: string,
+    pool: BufferPool,
   ): number {
-    if (busy) return evaluateInto(theta, grad, withJacobian, f, part, null, null);
+    if (busy) return evaluateInto(theta, grad, withJacobian, f, part, null, null, null);
     busy = true;
     try {
       thetaScratch.set(theta);
       gradScratch.fill(0);
-      const value = evaluateInto(thetaScratch, gradScratch, withJacobian, f, part, thetaViews, gradViews);
+      const value = evaluateInto(thetaScratch, gradScratch, withJacobian, f, part, thetaViews, gradViews, pool);
       for (let i = 0; i < dim; i++) grad[i] += gradScratch[i];
       return value;
     } finally {
@@ -190,8 +204,9 @@ export function customModel<Batch = null, P extends ParamSpecs = ParamSpecs>(
     part: string,
     thetaParts: readonly Float64Array[] | null,
     gradParts: readonly Float64Array[] | null,
+    pool: BufferPool | null,
   ): number {
-    const scope = beginTape();
+    const scope = beginTape(pool);
     try {
       const params: Record<string, Tensor> = {};
       let total: TensorLike = 0;
@@ -243,13 +258,20 @@ export function customModel<Batch = null, P extends ParamSpecs = ParamSpecs>(
     logPrior(theta: Vec): ValueGrad {
       checkTheta(theta, 'logPrior');
       const grad = new Float64Array(dim);
-      const value = evaluate(theta, grad, true, userPrior, 'logPrior');
+      const value = evaluate(theta, grad, true, userPrior, 'logPrior', priorPool);
       return { value, grad };
     },
     logLikelihood(theta: Vec, batch: Batch): ValueGrad {
       checkTheta(theta, 'logLikelihood');
       const grad = new Float64Array(dim);
-      const value = evaluate(theta, grad, false, (params) => likelihood(params, batch), hasLik ? 'logLikelihood' : 'logDensity');
+      const value = evaluate(
+        theta,
+        grad,
+        false,
+        (params) => likelihood(params, batch),
+        hasLik ? 'logLikelihood' : 'logDensity',
+        likelihoodPool,
+      );
       return { value, grad };
     },
     logPosterior(theta: Vec, batch?: Batch): ValueGrad {
@@ -307,7 +329,7 @@ export function customModel<Batch = null, P extends ParamSpecs = ParamSpecs>(
         const row = out.subarray(i * dim, (i + 1) * dim);
         row.fill(0);
         const one = slicer(batch, i);
-        evaluate(theta, row, false, (params) => likelihood(params, one), 'logLikelihood');
+        evaluate(theta, row, false, (params) => likelihood(params, one), 'logLikelihood', perExamplePool);
       }
     };
   }
