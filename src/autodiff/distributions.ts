@@ -76,7 +76,7 @@ export function normalLogPdf(x: TensorLike, loc: TensorLike, scale: TensorLike):
   const [dx, dm, ds] = p.data;
   const [sx, sm, ss] = p.strides;
   const n = p.n;
-  const out = alloc(n);
+  const out = allocUninit(n);
   const [gx, gm, gs] = partialsFor(inputs, n);
   // Parameters are often broadcast scalars: recompute log σ only when σ changes.
   let lastSigma = NaN;
@@ -110,7 +110,7 @@ export function studentTLogPdf(x: TensorLike, df: TensorLike, loc: TensorLike, s
   const [dx, dn, dm, ds] = p.data;
   const [sx, sn, sm, ss] = p.strides;
   const n = p.n;
-  const out = alloc(n);
+  const out = allocUninit(n);
   const [gx, gn, gm, gs] = partialsFor(inputs, n);
   // The ν- and σ-only terms are recomputed only when ν or σ changes (usually broadcast scalars).
   let lastNu = NaN;
@@ -154,7 +154,7 @@ export function cauchyLogPdf(x: TensorLike, loc: TensorLike, scale: TensorLike):
   const [dx, dm, ds] = p.data;
   const [sx, sm, ss] = p.strides;
   const n = p.n;
-  const out = alloc(n);
+  const out = allocUninit(n);
   const [gx, gm, gs] = partialsFor(inputs, n);
   let lastScale = NaN;
   let logScale = NaN;
@@ -186,7 +186,7 @@ export function halfNormalLogPdf(x: TensorLike, scale: TensorLike): Tensor {
   const [dx, ds] = p.data;
   const [sx, ss] = p.strides;
   const n = p.n;
-  const out = alloc(n);
+  const out = allocUninit(n);
   const [gx, gs] = partialsFor(inputs, n);
   let lastSigma = NaN;
   let logSigma = NaN;
@@ -220,7 +220,7 @@ export function halfCauchyLogPdf(x: TensorLike, scale: TensorLike): Tensor {
   const [dx, ds] = p.data;
   const [sx, ss] = p.strides;
   const n = p.n;
-  const out = alloc(n);
+  const out = allocUninit(n);
   const [gx, gs] = partialsFor(inputs, n);
   let lastScale = NaN;
   let logScale = NaN;
@@ -255,7 +255,7 @@ export function exponentialLogPdf(x: TensorLike, rate: TensorLike): Tensor {
   const [dx, dr] = p.data;
   const [sx, sr] = p.strides;
   const n = p.n;
-  const out = alloc(n);
+  const out = allocUninit(n);
   const [gx, gr] = partialsFor(inputs, n);
   for (let i = 0; i < n; i++) {
     const lambda = dr[i * sr];
@@ -285,7 +285,7 @@ export function gammaLogPdf(x: TensorLike, shape: TensorLike, rate: TensorLike):
   const [dx, da, db] = p.data;
   const [sx, sa, sb] = p.strides;
   const n = p.n;
-  const out = alloc(n);
+  const out = allocUninit(n);
   const [gx, ga, gb] = partialsFor(inputs, n);
   let lastAlpha = NaN;
   let lgammaAlpha = NaN;
@@ -327,7 +327,7 @@ export function betaLogPdf(x: TensorLike, a: TensorLike, b: TensorLike): Tensor 
   const [dx, da, db] = p.data;
   const [sx, sa, sb] = p.strides;
   const n = p.n;
-  const out = alloc(n);
+  const out = allocUninit(n);
   const [gx, ga, gb] = partialsFor(inputs, n);
   let lastA = NaN;
   let lastB = NaN;
@@ -374,7 +374,7 @@ export function bernoulliLogitLogPmf(y: TensorLike, logits: TensorLike): Tensor 
   const [dy, dl] = p.data;
   const [sy, sl] = p.strides;
   const n = p.n;
-  const out = alloc(n);
+  const out = allocUninit(n);
   const [gy, gl] = partialsFor(inputs, n);
   for (let i = 0; i < n; i++) {
     const yi = dy[i * sy];
@@ -398,7 +398,7 @@ export function poissonLogLogPmf(k: TensorLike, logRate: TensorLike): Tensor {
   const [dk, de] = p.data;
   const [sk, se] = p.strides;
   const n = p.n;
-  const out = alloc(n);
+  const out = allocUninit(n);
   const [gk, ge] = partialsFor(inputs, n);
   for (let i = 0; i < n; i++) {
     const ki = dk[i * sk];

@@ -7,7 +7,7 @@
 import { digamma as digamma1, lgamma as lgamma1, sigmoid1, softplus1, trigamma } from './special.js';
 import {
   Tensor,
-  alloc,
+  allocUninit,
   asTensor,
   flushGradSink,
   gradOf,
@@ -29,7 +29,7 @@ export function add(x: TensorLike, y: TensorLike): Tensor {
   const [da, db] = p.data;
   const [sa, sb] = p.strides;
   const n = p.n;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = da[i * sa] + db[i * sb];
   const z = new Tensor(out, p.shape);
   const ta = isTracked(a);
@@ -60,7 +60,7 @@ export function sub(x: TensorLike, y: TensorLike): Tensor {
   const [da, db] = p.data;
   const [sa, sb] = p.strides;
   const n = p.n;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = da[i * sa] - db[i * sb];
   const z = new Tensor(out, p.shape);
   const ta = isTracked(a);
@@ -91,7 +91,7 @@ export function mul(x: TensorLike, y: TensorLike): Tensor {
   const [da, db] = p.data;
   const [sa, sb] = p.strides;
   const n = p.n;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = da[i * sa] * db[i * sb];
   const z = new Tensor(out, p.shape);
   const ta = isTracked(a);
@@ -122,7 +122,7 @@ export function div(x: TensorLike, y: TensorLike): Tensor {
   const [da, db] = p.data;
   const [sa, sb] = p.strides;
   const n = p.n;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = da[i * sa] / db[i * sb];
   const z = new Tensor(out, p.shape);
   const ta = isTracked(a);
@@ -157,7 +157,7 @@ export function pow(x: TensorLike, y: TensorLike): Tensor {
   const [da, db] = p.data;
   const [sa, sb] = p.strides;
   const n = p.n;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = Math.pow(da[i * sa], db[i * sb]);
   const z = new Tensor(out, p.shape);
   const ta = isTracked(a);
@@ -200,7 +200,7 @@ function selectBinary(x: TensorLike, y: TensorLike, op: string, takeMax: boolean
   const [da, db] = p.data;
   const [sa, sb] = p.strides;
   const n = p.n;
-  const out = alloc(n);
+  const out = allocUninit(n);
   const fromA = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const u = da[i * sa];
@@ -238,7 +238,7 @@ export function neg(x: TensorLike): Tensor {
   const a = asTensor(x);
   const d = a.data;
   const n = a.size;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = -d[i];
   const z = new Tensor(out, a.shape);
   if (isTracked(a)) {
@@ -256,7 +256,7 @@ export function exp(x: TensorLike): Tensor {
   const a = asTensor(x);
   const d = a.data;
   const n = a.size;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = Math.exp(d[i]);
   const z = new Tensor(out, a.shape);
   if (isTracked(a)) {
@@ -274,7 +274,7 @@ export function log(x: TensorLike): Tensor {
   const a = asTensor(x);
   const d = a.data;
   const n = a.size;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = Math.log(d[i]);
   const z = new Tensor(out, a.shape);
   if (isTracked(a)) {
@@ -292,7 +292,7 @@ export function log1p(x: TensorLike): Tensor {
   const a = asTensor(x);
   const d = a.data;
   const n = a.size;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = Math.log1p(d[i]);
   const z = new Tensor(out, a.shape);
   if (isTracked(a)) {
@@ -310,7 +310,7 @@ export function expm1(x: TensorLike): Tensor {
   const a = asTensor(x);
   const d = a.data;
   const n = a.size;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = Math.expm1(d[i]);
   const z = new Tensor(out, a.shape);
   if (isTracked(a)) {
@@ -328,7 +328,7 @@ export function sqrt(x: TensorLike): Tensor {
   const a = asTensor(x);
   const d = a.data;
   const n = a.size;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = Math.sqrt(d[i]);
   const z = new Tensor(out, a.shape);
   if (isTracked(a)) {
@@ -346,7 +346,7 @@ export function square(x: TensorLike): Tensor {
   const a = asTensor(x);
   const d = a.data;
   const n = a.size;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = d[i] * d[i];
   const z = new Tensor(out, a.shape);
   if (isTracked(a)) {
@@ -364,7 +364,7 @@ export function abs(x: TensorLike): Tensor {
   const a = asTensor(x);
   const d = a.data;
   const n = a.size;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = Math.abs(d[i]);
   const z = new Tensor(out, a.shape);
   if (isTracked(a)) {
@@ -382,7 +382,7 @@ export function softplus(x: TensorLike): Tensor {
   const a = asTensor(x);
   const d = a.data;
   const n = a.size;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = softplus1(d[i]);
   const z = new Tensor(out, a.shape);
   if (isTracked(a)) {
@@ -400,7 +400,7 @@ export function sigmoid(x: TensorLike): Tensor {
   const a = asTensor(x);
   const d = a.data;
   const n = a.size;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = sigmoid1(d[i]);
   const z = new Tensor(out, a.shape);
   if (isTracked(a)) {
@@ -418,7 +418,7 @@ export function logSigmoid(x: TensorLike): Tensor {
   const a = asTensor(x);
   const d = a.data;
   const n = a.size;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = -softplus1(-d[i]);
   const z = new Tensor(out, a.shape);
   if (isTracked(a)) {
@@ -436,7 +436,7 @@ export function tanh(x: TensorLike): Tensor {
   const a = asTensor(x);
   const d = a.data;
   const n = a.size;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = Math.tanh(d[i]);
   const z = new Tensor(out, a.shape);
   if (isTracked(a)) {
@@ -454,7 +454,7 @@ export function relu(x: TensorLike): Tensor {
   const a = asTensor(x);
   const d = a.data;
   const n = a.size;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = d[i] > 0 ? d[i] : 0;
   const z = new Tensor(out, a.shape);
   if (isTracked(a)) {
@@ -472,7 +472,7 @@ export function lgamma(x: TensorLike): Tensor {
   const a = asTensor(x);
   const d = a.data;
   const n = a.size;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = lgamma1(d[i]);
   const z = new Tensor(out, a.shape);
   if (isTracked(a)) {
@@ -490,7 +490,7 @@ export function digamma(x: TensorLike): Tensor {
   const a = asTensor(x);
   const d = a.data;
   const n = a.size;
-  const out = alloc(n);
+  const out = allocUninit(n);
   for (let i = 0; i < n; i++) out[i] = digamma1(d[i]);
   const z = new Tensor(out, a.shape);
   if (isTracked(a)) {
