@@ -102,8 +102,9 @@ export function sgldKernel<Batch = IndexBatch>(
   const fused = scaledLogPosteriorOf(target);
   return (key, state, batch) => {
     const t = state.step;
-    if (state.position.length !== dim) {
-      throw new SgldOptionError(`sgld: state.position has length ${state.position.length}, target.dim is ${dim}`);
+    const position = state.position;
+    if (position.length !== dim) {
+      throw new SgldOptionError(`sgld: state.position has length ${position.length}, target.dim is ${dim}`);
     }
     const stepSize = checkedValue(options.stepSize, t, 'stepSize', false);
     const temperature = checkedValue(temperatureSchedule, t, 'temperature', true);
@@ -111,8 +112,8 @@ export function sgldKernel<Batch = IndexBatch>(
     // The fused kernel directly skips minibatchGradient's lookup and result object; an empty batch goes there for its error.
     const logPosterior =
       fused !== undefined && batchSize > 0
-        ? fused(state.position, batch, target.dataSize / batchSize, gradient)
-        : minibatchGradient(target, state.position, batch, gradient).value;
+        ? fused(position, batch, target.dataSize / batchSize, gradient)
+        : minibatchGradient(target, position, batch, gradient).value;
     const grad = gradient;
     const drift = stepSize / 2;
     const next = newPosition();
@@ -122,7 +123,7 @@ export function sgldKernel<Batch = IndexBatch>(
       // No noise draw at all, so T = 0 is exactly the gradient step.
       for (let i = 0; i < dim; i++) {
         gradSq += grad[i] * grad[i];
-        next[i] = state.position[i] + drift * grad[i];
+        next[i] = position[i] + drift * grad[i];
       }
     } else {
       const scale = Math.sqrt(stepSize * temperature);
@@ -131,7 +132,7 @@ export function sgldKernel<Batch = IndexBatch>(
         const injected = scale * noise[i];
         gradSq += grad[i] * grad[i];
         noiseSq += injected * injected;
-        next[i] = state.position[i] + drift * grad[i] + injected;
+        next[i] = position[i] + drift * grad[i] + injected;
       }
     }
     const info: SgldInfo = {
