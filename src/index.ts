@@ -83,11 +83,14 @@ export { ExponentialFamilyError, checkMean, checkNatural, dualPotential, klDiver
 export type { ExponentialFamily, BernoulliFamily, CategoricalFamily, PoissonFamily, MultivariateGaussianFamily, OdeOptions, OdeResult, OdeRightHandSide, ContinuousTrajectory, DecayRateOptions, DirectionOptions, DiscreteTrajectory, Flow, FlowMethod, FlowPrediction, FlowSpec, GradientNoise, IntegrateOptions, IterateOptions, KLDirection, KLProblem, LinearReparameterisation, LocalRateOptions, PaperRates, StableStepOptions, ExperimentTarget, NaturalGradientExperimentOptions, NaturalGradientRow } from './expfam/index.js';
 export { HilbertError, explicitStepLimit, neuronSpectrum, operatorDiagonal, twoLayerForward, twoLayerNetwork, gibbsTarget, hilbertLangevin, hilbertLangevinInit, hilbertLangevinKernel, riskMetrics, teacherStudentTask, HILBERT_METHODS, PREDICTED_SLOPE, firstRows, logLogFit, runHilbertExperiment, runHilbertMethod, sampleSizeSchedule, excessRiskPlotSvg, logLogPlotSvg } from './hilbert/index.js';
 export type { NeuronSpectrumOptions, HilbertLoss, TwoLayerNetwork, TwoLayerNetworkOptions, HilbertLangevinInfo, HilbertLangevinOptions, HilbertLangevinState, HilbertScheme, RiskModel, RiskMetrics, TaskKind, TeacherStudentOptions, TeacherStudentTask, HilbertExperimentOptions, HilbertExperimentResult, HilbertExperimentRow, HilbertMethod, HilbertRunSpec, HilbertTrace, SlopeFit, LogLogPlotOptions, PlotSeries } from './hilbert/index.js';
-export { GemmShapeError, setGemmEngine, gemm } from './nn/gemm.js';
+export { GemmShapeError, setGemmEngine, gemm, sgemm, sgemmLoops, setSgemmEngine, checkSgemmShapes } from './nn/gemm.js';
+export type { SgemmFunction } from './nn/gemm.js';
+export { WasmGemmUnavailableError, loadWasmGemm, loadWasmGemmSync, wasmGemmModuleBytes } from './nn/gemm-wasm.js';
+export type { WasmGemmOptions, WasmGemmEngine } from './nn/gemm-wasm.js';
 export { checkGemmShapes, scaleC, gemmBlocked, blockedGemmEngine, sizeDispatch } from './nn/gemm-blocked.js';
 export type { GemmFunction, GemmEngine } from './nn/gemm-blocked.js';
-export { NetworkError, mlpLayout, heInit, augmentInput, reluAugment, reluAugmentBackward, MlpWorkspace, hiddenWidths, mlpRegression, softmaxRows, mlpClassifier } from './nn/mlp.js';
-export type { MlpLayerShape, MlpLayout, MlpLayoutOptions, NoiseModel, MlpRegressionOptions, MlpRegressionModel, MlpClassifierOptions, MlpClassifierModel } from './nn/mlp.js';
+export { NetworkError, mlpLayout, heInit, augmentInput, reluAugment, reluAugmentBackward, MlpWorkspace, hiddenWidths, mlpRegression, softmaxRows, mlpClassifier, Float32MlpWorkspace, float32MlpClassifier } from './nn/mlp.js';
+export type { MlpLayerShape, MlpLayout, MlpLayoutOptions, NoiseModel, MlpRegressionOptions, MlpRegressionModel, MlpClassifierOptions, MlpClassifierModel, Float32MlpClassifier, Float32SgdStepOptions } from './nn/mlp.js';
 export { UCI_METHODS, uciDatasetName, UCI_MIN_UPDATES, uciDefaults, uciStepsPerSplit, runUciSplit, runUci } from './nn/uci.js';
 export type { UciMethod, UciSettings, MeanSe, UciSplitResult, UciResult, UciProgress } from './nn/uci.js';
 export { classificationDefaults, runClassification } from './nn/classify.js';

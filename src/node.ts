@@ -7,4 +7,4 @@ export type { RunDirectoryOptions, ChainReport, RunReport } from './run/run.js';
 export { RunDirectoryError, readRunDirectory, runDiagnostics, writeRunReport, writeExperimentReport } from './run/report.js';
 export type { RunDirectory, RunDiagnosticsOptions, WriteRunReportOptions } from './run/report.js';
 export { NativeGemmUnavailableError, gemmModelBytes, loadNativeGemm } from './nn/gemm-native.js';
-export type { NativeGemmOptions } from './nn/gemm-native.js';
+export type { NativeGemmOptions, NativeGemmEngine } from './nn/gemm-native.js';
