@@ -37,36 +37,7 @@ export function matmul(x: TensorLike, y: TensorLike): Tensor {
   const db = b.data;
   if (n === 1) {
     const out = allocUninit(m);
-    let i = 0;
-    // Four rows per sweep share each load of b and keep four independent sums (and four memory
-    // streams, which matters when the rows are scattered through a large source).
-    for (; i + 3 < m; i += 4) {
-      const r0 = rowIds === null ? i * k : rowIds[i] * k;
-      const r1 = rowIds === null ? r0 + k : rowIds[i + 1] * k;
-      const r2 = rowIds === null ? r1 + k : rowIds[i + 2] * k;
-      const r3 = rowIds === null ? r2 + k : rowIds[i + 3] * k;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let p = 0; p < k; p++) {
-        const bp = db[p];
-        s0 += da[r0 + p] * bp;
-        s1 += da[r1 + p] * bp;
-        s2 += da[r2 + p] * bp;
-        s3 += da[r3 + p] * bp;
-      }
-      out[i] = s0;
-      out[i + 1] = s1;
-      out[i + 2] = s2;
-      out[i + 3] = s3;
-    }
-    for (; i < m; i++) {
-      const row = rowIds === null ? i * k : rowIds[i] * k;
-      let s = 0;
-      for (let p = 0; p < k; p++) s += da[row + p] * db[p];
-      out[i] = s;
-    }
+    matVec(da, rowIds, m, k, db, out);
     return recordMatmul(new Tensor(out, shape), a, b, m, k, n, da, rowIds);
   }
   const out = alloc(m * n);
@@ -97,7 +68,6 @@ function recordMatmul(
   const tb = isTracked(b);
   if (!ta && !tb) return z;
   const db = b.data;
-  const rowStart = (i: number): number => (rowIds === null ? i * k : rowIds[i] * k);
   return record(z, () => {
     const g = z.grad as Float64Array;
     // ∂A is dense m × k even for a row view: the gather node scatters it back into the source.
@@ -121,31 +91,12 @@ function recordMatmul(
       }
     }
     if (tb && n === 1) {
-      // ∂b = Aᵀg, four rows per sweep so each gb[p] is loaded and stored a quarter as often.
-      const gb = gradOf(b);
-      const m4 = m - (m & 3);
-      let i = 0;
-      for (; i < m4; i += 4) {
-        const g0 = g[i];
-        const g1 = g[i + 1];
-        const g2 = g[i + 2];
-        const g3 = g[i + 3];
-        const r0 = rowStart(i);
-        const r1 = rowStart(i + 1);
-        const r2 = rowStart(i + 2);
-        const r3 = rowStart(i + 3);
-        for (let p = 0; p < k; p++) gb[p] += da[r0 + p] * g0 + da[r1 + p] * g1 + (da[r2 + p] * g2 + da[r3 + p] * g3);
-      }
-      for (; i < m; i++) {
-        const gi = g[i];
-        const arow = rowStart(i);
-        for (let p = 0; p < k; p++) gb[p] += da[arow + p] * gi;
-      }
+      addTransposedMatVec(da, rowIds, m, k, g, gradOf(b));
     } else if (tb) {
       const gb = gradOf(b);
       for (let i = 0; i < m; i++) {
         const grow = i * n;
-        const arow = rowStart(i);
+        const arow = rowIds === null ? i * k : rowIds[i] * k;
         for (let p = 0; p < k; p++) {
           const aip = da[arow + p];
           const brow = p * n;
@@ -154,6 +105,74 @@ function recordMatmul(
       }
     }
   });
+}
+
+/**
+ * out_i = Σ_p A_ip b_p for the m × k matrix A whose row i starts in `da` at `rowIds[i] · k`
+ * (or i · k when `rowIds` is null). A top-level function with everything passed in, so V8 keeps
+ * the operands in registers; four rows per sweep share each load of b and keep four independent
+ * sums (and four memory streams, which matters when the rows are scattered through a large source).
+ */
+function matVec(da: Float64Array, rowIds: Int32Array | null, m: number, k: number, db: Float64Array, out: Float64Array): void {
+  let i = 0;
+  for (; i + 3 < m; i += 4) {
+    const r0 = rowIds === null ? i * k : rowIds[i] * k;
+    const r1 = rowIds === null ? r0 + k : rowIds[i + 1] * k;
+    const r2 = rowIds === null ? r1 + k : rowIds[i + 2] * k;
+    const r3 = rowIds === null ? r2 + k : rowIds[i + 3] * k;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let p = 0; p < k; p++) {
+      const bp = db[p];
+      s0 += da[r0 + p] * bp;
+      s1 += da[r1 + p] * bp;
+      s2 += da[r2 + p] * bp;
+      s3 += da[r3 + p] * bp;
+    }
+    out[i] = s0;
+    out[i + 1] = s1;
+    out[i + 2] = s2;
+    out[i + 3] = s3;
+  }
+  for (; i < m; i++) {
+    const row = rowIds === null ? i * k : rowIds[i] * k;
+    let s = 0;
+    for (let p = 0; p < k; p++) s += da[row + p] * db[p];
+    out[i] = s;
+  }
+}
+
+/**
+ * gb_p += Σ_i A_ip g_i (∂b of A b), rows located as in {@link matVec}; four rows per sweep so each
+ * gb_p is loaded and stored a quarter as often.
+ */
+function addTransposedMatVec(
+  da: Float64Array,
+  rowIds: Int32Array | null,
+  m: number,
+  k: number,
+  g: Float64Array,
+  gb: Float64Array,
+): void {
+  let i = 0;
+  for (; i + 3 < m; i += 4) {
+    const g0 = g[i];
+    const g1 = g[i + 1];
+    const g2 = g[i + 2];
+    const g3 = g[i + 3];
+    const r0 = rowIds === null ? i * k : rowIds[i] * k;
+    const r1 = rowIds === null ? r0 + k : rowIds[i + 1] * k;
+    const r2 = rowIds === null ? r1 + k : rowIds[i + 2] * k;
+    const r3 = rowIds === null ? r2 + k : rowIds[i + 3] * k;
+    for (let p = 0; p < k; p++) gb[p] += da[r0 + p] * g0 + da[r1 + p] * g1 + (da[r2 + p] * g2 + da[r3 + p] * g3);
+  }
+  for (; i < m; i++) {
+    const gi = g[i];
+    const row = rowIds === null ? i * k : rowIds[i] * k;
+    for (let p = 0; p < k; p++) gb[p] += da[row + p] * gi;
+  }
 }
 
 /** Permute axes (default: reverse them, the matrix transpose for 2-D). */
