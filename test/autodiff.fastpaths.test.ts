@@ -185,6 +185,38 @@ describe('buffer pools', () => {
   });
 });
 
+describe('buffers that skip zeroing are still fully written', () => {
+  it('normalLogPdf gives zero gradient where σ ≤ 0 even when its pooled buffers hold old partials', () => {
+    const pool = new BufferPool();
+    const x = Float64Array.of(0.5, -1, 2);
+    const run = (sigma: Float64Array): Float64Array => {
+      const grad = new Float64Array(3);
+      const scope = beginTape(pool);
+      try {
+        const v = variable(x, [3], grad);
+        ad.backward(scope.tape, ad.sum(ad.normalLogPdf(v, 0, ad.tensor(sigma))));
+      } finally {
+        endTape(scope);
+      }
+      return grad;
+    };
+    // First with every σ valid, so the pooled partials hold non-zero values...
+    expect(Array.from(run(Float64Array.of(1, 1, 1)))).toEqual([-0.5, 1, -2]);
+    // ...then with σ₁ < 0: that element's partial must be written as 0, not left stale.
+    expect(Array.from(run(Float64Array.of(1, -1, 2)))).toEqual([-0.5, 0, -0.5]);
+  });
+
+  it('add(a, a) and add(a, b) give the first gradient into a fresh input right', () => {
+    const a = randomTensor([6], 70);
+    const b = randomTensor([6], 71);
+    expectGradMatchesFiniteDifferences((u) => {
+      const t = ad.tanh(u);
+      return ad.sum(ad.exp(ad.add(t, t)));
+    }, [a]);
+    expectGradMatchesFiniteDifferences((u, v) => ad.sum(ad.mul(ad.add(ad.square(u), v), ad.tanh(u))), [a, b]);
+  });
+});
+
 describe('customModel evaluation reuses its scratch buffers safely', () => {
   it('a likelihood that evaluates the model again inside gets the same answers as separate calls', () => {
     const theta = Float64Array.of(0.3, -0.7, 1.1);

@@ -28,11 +28,15 @@ const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 const LOG_PI = Math.log(Math.PI);
 const LN2 = Math.LN2;
 
-/** Partial-derivative buffers for the inputs that need gradients (null for the others). */
-function partialsFor(inputs: readonly Tensor[], n: number): (Float64Array | null)[] {
+/**
+ * Partial-derivative buffers for the inputs that need gradients (null for the others): zeros, or
+ * unspecified when the caller writes every element (`everyElement`).
+ */
+function partialsFor(inputs: readonly Tensor[], n: number, everyElement = false): (Float64Array | null)[] {
   const partials = new Array<Float64Array | null>(inputs.length);
-  // Written for every element that is in the support, zero elsewhere.
-  for (let k = 0; k < inputs.length; k++) partials[k] = isTracked(inputs[k]) ? alloc(n) : null;
+  for (let k = 0; k < inputs.length; k++) {
+    partials[k] = isTracked(inputs[k]) ? (everyElement ? allocUninit(n) : alloc(n)) : null;
+  }
   return partials;
 }
 
@@ -77,7 +81,7 @@ export function normalLogPdf(x: TensorLike, loc: TensorLike, scale: TensorLike):
   const [sx, sm, ss] = p.strides;
   const n = p.n;
   const out = allocUninit(n);
-  const [gx, gm, gs] = partialsFor(inputs, n);
+  const [gx, gm, gs] = partialsFor(inputs, n, true);
   // Parameters are often broadcast scalars: recompute log σ only when σ changes.
   let lastSigma = NaN;
   let logSigma = NaN;
@@ -85,6 +89,9 @@ export function normalLogPdf(x: TensorLike, loc: TensorLike, scale: TensorLike):
     const sigma = ds[i * ss];
     if (!(sigma > 0)) {
       out[i] = NaN;
+      if (gx) gx[i] = 0;
+      if (gm) gm[i] = 0;
+      if (gs) gs[i] = 0;
       continue;
     }
     if (sigma !== lastSigma) {
@@ -375,7 +382,7 @@ export function bernoulliLogitLogPmf(y: TensorLike, logits: TensorLike): Tensor 
   const [sy, sl] = p.strides;
   const n = p.n;
   const out = allocUninit(n);
-  const [gy, gl] = partialsFor(inputs, n);
+  const [gy, gl] = partialsFor(inputs, n, true);
   for (let i = 0; i < n; i++) {
     const yi = dy[i * sy];
     const li = dl[i * sl];

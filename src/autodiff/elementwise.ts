@@ -37,7 +37,11 @@ export function add(x: TensorLike, y: TensorLike): Tensor {
   if (ta || tb) {
     record(z, () => {
       const g = z.grad as Float64Array;
-      if (ta) {
+      if (ta && sa === 1 && !p.expanded[0] && a.grad === null) {
+        // First gradient into a same-shape input: a copy, not zeros plus a sum.
+        a.grad = allocUninit(n);
+        a.grad.set(g);
+      } else if (ta) {
         const ga = gradSink(p, 0, a);
         for (let i = 0; i < n; i++) ga[i * sa] += g[i];
         flushGradSink(p, 0, a, ga);
