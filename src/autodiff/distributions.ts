@@ -85,6 +85,7 @@ export function normalLogPdf(x: TensorLike, loc: TensorLike, scale: TensorLike):
   // Parameters are often broadcast scalars: recompute log σ only when σ changes.
   let lastSigma = NaN;
   let logSigma = NaN;
+  let invSigma = NaN;
   for (let i = 0; i < n; i++) {
     const sigma = ds[i * ss];
     if (!(sigma > 0)) {
@@ -95,14 +96,16 @@ export function normalLogPdf(x: TensorLike, loc: TensorLike, scale: TensorLike):
       continue;
     }
     if (sigma !== lastSigma) {
+      // Multiplications by 1/σ replace the three divisions per element.
       lastSigma = sigma;
       logSigma = Math.log(sigma);
+      invSigma = 1 / sigma;
     }
-    const zi = (dx[i * sx] - dm[i * sm]) / sigma;
+    const zi = (dx[i * sx] - dm[i * sm]) * invSigma;
     out[i] = -LOG_SQRT_2PI - logSigma - 0.5 * zi * zi;
-    if (gx) gx[i] = -zi / sigma;
-    if (gm) gm[i] = zi / sigma;
-    if (gs) gs[i] = (zi * zi - 1) / sigma;
+    if (gx) gx[i] = -zi * invSigma;
+    if (gm) gm[i] = zi * invSigma;
+    if (gs) gs[i] = (zi * zi - 1) * invSigma;
   }
   return emit(p, inputs, out, [gx, gm, gs]);
 }
