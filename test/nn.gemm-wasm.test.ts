@@ -4,7 +4,7 @@ import { foldIn, key, normal } from '../src/core/random.js';
 import { gemm, GemmShapeError, setGemmEngine, type SgemmFunction } from '../src/nn/gemm.js';
 import { loadWasmGemm, loadWasmGemmSync } from '../src/nn/gemm-wasm.js';
 import type { GemmFunction } from '../src/nn/gemm-blocked.js';
-import { assembleGemmModule, generatedModuleSource, GENERATED_MODULE_PATH } from '../wasm/assemble.js';
+import { assembleModule, GEMM_MODULE, generatedModuleSource } from '../wasm/assemble.js';
 
 const CASES = [[false, false], [true, false], [false, true], [true, true]] as const;
 /** Unit roundoff of float64 and float32. */
@@ -102,8 +102,8 @@ const SHAPES: [number, number, number][] = [
 
 describe('WebAssembly gemm engine', () => {
   it('the committed module is what wasm/gemm-wat.ts assembles to (npm run build:wasm regenerates it)', async () => {
-    const bytes = await assembleGemmModule();
-    expect(readFileSync(GENERATED_MODULE_PATH, 'utf8')).toBe(generatedModuleSource(bytes));
+    const bytes = await assembleModule(GEMM_MODULE);
+    expect(readFileSync(GEMM_MODULE.outputPath, 'utf8')).toBe(generatedModuleSource(GEMM_MODULE, bytes));
   });
 
   it('float64 matches the definition within the rounding bound: four transpose cases, odd shapes, offsets, α and β', () => {

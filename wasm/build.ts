@@ -1,15 +1,25 @@
 /**
- * `npm run build:wasm`: regenerates src/nn/wasm/gemm-module.ts from wasm/gemm-wat.ts.
- * Pass --wat to print the WebAssembly text instead (for reading what the kernels do).
+ * `npm run build:wasm`: regenerates every module's TypeScript file (src/nn/wasm/gemm-module.ts,
+ * src/models/wasm/row-gather-module.ts) from its generator in wasm/.
+ * Pass `--wat <name>` (gemm, row-gather) to print that module's WebAssembly text instead (for
+ * reading what the kernels do).
  */
 import { writeFileSync } from 'node:fs';
-import { assembleGemmModule, generatedModuleSource, GENERATED_MODULE_PATH } from './assemble.js';
-import { gemmWat } from './gemm-wat.js';
+import { assembleModule, generatedModuleSource, WASM_MODULES } from './assemble.js';
 
-if (process.argv.includes('--wat')) {
-  process.stdout.write(gemmWat());
+const watAt = process.argv.indexOf('--wat');
+if (watAt >= 0) {
+  const name = process.argv[watAt + 1];
+  const spec = WASM_MODULES.find((m) => m.name === name);
+  if (spec === undefined) {
+    console.error(`build:wasm: --wat needs a module name, one of ${WASM_MODULES.map((m) => m.name).join(', ')}; got ${name ?? 'none'}`);
+    process.exit(2);
+  }
+  process.stdout.write(spec.wat());
 } else {
-  const bytes = await assembleGemmModule();
-  writeFileSync(GENERATED_MODULE_PATH, generatedModuleSource(bytes));
-  console.log(`${GENERATED_MODULE_PATH}: ${bytes.length} bytes of wasm`);
+  for (const spec of WASM_MODULES) {
+    const bytes = await assembleModule(spec);
+    writeFileSync(spec.outputPath, generatedModuleSource(spec, bytes));
+    console.log(`${spec.outputPath}: ${bytes.length} bytes of wasm`);
+  }
 }

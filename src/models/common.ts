@@ -3,6 +3,8 @@
  * and numerically stable scalar functions.
  */
 import type { Dataset, IndexBatch, Vec } from '../core/types.js';
+import { embeddedWasm } from './wasm/embedded.js';
+import { ROW_GATHER_BLOCK, ROW_GATHER_WASM_BASE64 } from './wasm/row-gather-module.js';
 
 /** Bad input to a model: a θ of the wrong length, a row index out of range, bad data or options. */
 export class ModelError extends Error {
@@ -249,128 +251,14 @@ export interface ModeOptions {
 /** Bytes of x above which {@link rowGather} keeps to the JavaScript loops rather than copy x. */
 const WASM_MAX_X_BYTES = 256 * 1024 * 1024;
 
-/** Rows per block of the WebAssembly loops (the JavaScript loops take 4; blocking does not change the bits). */
-const ROW_BLOCK = 4;
-
 /**
  * The two loops of {@link batchLinearPredictors} and {@link accumulateWeightedRows} as WebAssembly
- * (hand-assembled, under 1 KiB, no SIMD): the same operations in the same order, so the same bits,
- * without the per-load map, overflow and bounds checks V8 puts in the JavaScript loops.
- * Exports `dot(theta, batch, count, p, z, start)` and `acc(grad, batch, count, p, w, intercept)`
- * over byte offsets into the imported memory; x lives at offset 0 and `count` is a multiple of
- * `ROW_BLOCK`.
+ * (wasm/row-gather-wat.ts, generated into src/models/wasm/row-gather-module.ts by
+ * `npm run build:wasm`): the same operations in the same order, so the same bits. Exports
+ * `dot(theta, batch, count, p, z, start)` and `acc(grad, batch, count, p, w, intercept)` over byte
+ * offsets into the imported memory; x lives at offset 0 and `count` is a multiple of `ROW_GATHER_BLOCK`.
  */
-function rowGatherModuleBytes(): Uint8Array<ArrayBuffer> {
-  const I32 = 0x7f;
-  const F64 = 0x7c;
-  const get = (i: number): number[] => [0x20, i];
-  const set = (i: number): number[] => [0x21, i];
-  const i32 = (v: number): number[] => (v < 64 ? [0x41, v] : [0x41, (v & 0x7f) | 0x80, v >> 7]); // 0 ≤ v < 8192
-  const loadI32 = (offset: number): number[] => [0x28, 2, offset];
-  const loadF64 = (offset: number): number[] => [0x2b, 3, offset];
-  const storeF64 = (offset: number): number[] => [0x39, 3, offset];
-  const [add, sub, shl, mul, geU, fadd, fmul] = [[0x6a], [0x6b], [0x74], [0x6c], [0x4f], [0xa0], [0xa2]];
-  const [block, loop, end, br, brIf, ifVoid] = [[0x02, 0x40], [0x03, 0x40], [0x0b], [0x0c], [0x0d], [0x04, 0x40]];
-  // Locals of both functions: 6 ib (byte offset into batch), 7 j (byte offset in a row), 8 pb (row bytes),
-  // then the block's row offsets (i32) and its sums or weights (f64), then θ_j.
-  const blockRows = Array.from({ length: ROW_BLOCK }, (_, k) => k);
-  const rowAt = (k: number): number => 9 + k;
-  const valueAt = (k: number): number => 9 + ROW_BLOCK + k;
-  const thetaJ = 9 + 2 * ROW_BLOCK;
-  const rowOffsets = blockRows.flatMap((k) => [...get(1), ...get(6), ...add, ...loadI32(4 * k), ...get(8), ...mul, ...set(rowAt(k))]);
-  const prologue = [...get(3), ...i32(3), ...shl, ...set(8), ...get(2), ...i32(2), ...shl, ...set(2), ...i32(0), ...set(6)];
-  const rowLoopHead = [...block, ...loop, ...get(6), ...get(2), ...geU, ...brIf, 1, ...rowOffsets];
-  const rowLoopTail = [...get(6), ...i32(4 * ROW_BLOCK), ...add, ...set(6), ...br, 0, ...end, ...end, ...end];
-  const jLoopHead = [...i32(0), ...set(7), ...block, ...loop, ...get(7), ...get(8), ...geU, ...brIf, 1];
-  const jLoopTail = [...get(7), ...i32(8), ...add, ...set(7), ...br, 0, ...end, ...end];
-  const xAt = (k: number): number[] => [...get(rowAt(k)), ...get(7), ...add, ...loadF64(0)];
-
-  // dot: params 0 theta, 1 batch, 2 count, 3 p, 4 z, 5 start (f64).
-  // Touch every cache line of the batch's rows first: independent loads, so the misses overlap.
-  const touch = [
-    ...block, ...loop, ...get(6), ...get(2), ...geU, ...brIf, 1,
-    ...get(1), ...get(6), ...add, ...loadI32(0), ...get(8), ...mul, ...set(rowAt(0)),
-    ...i32(0), ...set(7),
-    ...block, ...loop, ...get(7), ...get(8), ...geU, ...brIf, 1,
-    ...get(thetaJ), ...get(rowAt(0)), ...get(7), ...add, ...loadF64(0), ...fadd, ...set(thetaJ),
-    ...get(7), ...i32(64), ...add, ...set(7), ...br, 0, ...end, ...end,
-    ...get(thetaJ), ...get(rowAt(0)), ...get(8), ...add, ...i32(8), ...sub, ...loadF64(0), ...fadd, ...set(thetaJ),
-    ...get(6), ...i32(4), ...add, ...set(6), ...br, 0, ...end, ...end,
-    // The sum goes to θ's unused intercept slot so that the loads cannot be dropped.
-    ...get(0), ...get(8), ...add, ...get(thetaJ), ...storeF64(0),
-    ...i32(0), ...set(6),
-  ];
-  const dot = [
-    ...prologue,
-    ...touch,
-    ...rowLoopHead,
-    ...blockRows.flatMap((k) => [...get(5), ...set(valueAt(k))]),
-    ...jLoopHead,
-    ...get(0), ...get(7), ...add, ...loadF64(0), ...set(thetaJ),
-    ...blockRows.flatMap((k) => [...get(valueAt(k)), ...get(thetaJ), ...xAt(k), ...fmul, ...fadd, ...set(valueAt(k))]),
-    ...jLoopTail,
-    ...get(4), ...get(6), ...i32(1), ...shl, ...add, ...set(7),
-    ...blockRows.flatMap((k) => [...get(7), ...get(valueAt(k)), ...storeF64(8 * k)]),
-    ...rowLoopTail,
-  ];
-  // acc: params 0 grad, 1 batch, 2 count, 3 p, 4 w, 5 intercept.
-  const acc = [
-    ...prologue,
-    ...rowLoopHead,
-    ...blockRows.flatMap((k) => [...get(4), ...get(6), ...i32(1), ...shl, ...add, ...loadF64(8 * k), ...set(valueAt(k))]),
-    ...jLoopHead,
-    ...get(0), ...get(7), ...add,
-    ...get(0), ...get(7), ...add, ...loadF64(0),
-    ...blockRows.flatMap((k) => [...get(valueAt(k)), ...xAt(k), ...fmul, ...fadd]),
-    ...storeF64(0),
-    ...jLoopTail,
-    ...get(5), ...ifVoid,
-    ...get(0), ...get(8), ...add,
-    ...get(0), ...get(8), ...add, ...loadF64(0),
-    ...blockRows.flatMap((k) => [...get(valueAt(k)), ...fadd]),
-    ...storeF64(0),
-    ...end,
-    ...rowLoopTail,
-  ];
-  const leb = (n: number): number[] => {
-    const out: number[] = [];
-    do {
-      const low = n & 0x7f;
-      n >>>= 7;
-      out.push(n === 0 ? low : low | 0x80);
-    } while (n !== 0);
-    return out;
-  };
-  const vec = (items: number[][]): number[] => [...leb(items.length), ...items.flat()];
-  const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
-  const section = (id: number, body: number[]): number[] => [id, ...leb(body.length), ...body];
-  const body = (locals: number[][], code: number[]): number[] => {
-    const content = [...vec(locals), ...code];
-    return [...leb(content.length), ...content];
-  };
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [F64]]), 0], [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0]])),
-    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
-    ...section(3, vec([[0], [1]])),
-    ...section(7, vec([[...name('dot'), 0x00, 0], [...name('acc'), 0x00, 1]])),
-    ...section(10, vec([body([[3 + ROW_BLOCK, I32], [ROW_BLOCK + 1, F64]], dot), body([[3 + ROW_BLOCK, I32], [ROW_BLOCK, F64]], acc)])),
-  ]);
-}
-
-let rowGatherModule: WebAssembly.Module | null | undefined;
-
-function compiledRowGather(): WebAssembly.Module | null {
-  if (rowGatherModule === undefined) {
-    try {
-      rowGatherModule = typeof WebAssembly === 'object' ? new WebAssembly.Module(rowGatherModuleBytes()) : null;
-    } catch {
-      // No WebAssembly (or a validator that rejects the module): the JavaScript loops serve.
-      rowGatherModule = null;
-    }
-  }
-  return rowGatherModule;
-}
+const rowGatherWasm = embeddedWasm(ROW_GATHER_WASM_BASE64);
 
 /** The gathers of a batch's rows of one design matrix: linear predictors and weighted row sums. */
 export interface RowGather {
@@ -387,7 +275,7 @@ export interface RowGather {
  * construction, and treat it as fixed).
  */
 export function rowGather(x: Float64Array, p: number, rows: number): RowGather {
-  const module = x.length * 8 <= WASM_MAX_X_BYTES && p > 0 ? compiledRowGather() : null;
+  const module = x.length * 8 <= WASM_MAX_X_BYTES && p > 0 ? rowGatherWasm.moduleOrNull() : null;
   if (module === null) {
     return {
       linearPredictors: (where, intercept, theta, batch, z) => batchLinearPredictors(where, x, p, rows, intercept, theta, batch, z),
@@ -450,7 +338,7 @@ class WasmRowGather implements RowGather {
   linearPredictors(where: string, intercept: boolean, theta: Vec, batch: IndexBatch, z: Float64Array): void {
     const { p, rows } = this;
     const S = batch.length;
-    const blocked = S - (S % ROW_BLOCK);
+    const blocked = S - (S % ROW_GATHER_BLOCK);
     this.ensureCapacity(S);
     const { f64, i32 } = this;
     const batchIndex = this.batchAt >> 2;
@@ -478,7 +366,7 @@ class WasmRowGather implements RowGather {
   accumulateWeightedRows(intercept: boolean, batch: IndexBatch, weights: Float64Array, grad: Float64Array): void {
     const p = this.p;
     const S = batch.length;
-    const blocked = S - (S % ROW_BLOCK);
+    const blocked = S - (S % ROW_GATHER_BLOCK);
     this.ensureCapacity(S);
     const { f64, i32 } = this;
     const batchIndex = this.batchAt >> 2;

@@ -9,6 +9,7 @@
  */
 import { blockedGemmEngine, checkGemmShapes, scaleC, type GemmEngine, type GemmFunction } from './gemm-blocked.js';
 import { checkSgemmShapes, sgemmLoops, type SgemmFunction } from './gemm.js';
+import { embeddedWasm, hasWebAssembly } from '../models/wasm/embedded.js';
 import { GEMM_BLOCKING_F32, GEMM_BLOCKING_F64, GEMM_WASM_BASE64 } from './wasm/gemm-module.js';
 
 /** Thrown when the WebAssembly engine cannot be created (no WebAssembly or no SIMD support). */
@@ -67,29 +68,21 @@ const PAGE_BYTES = 65536;
 /** wasm32 addresses are 32-bit; the module computes byte addresses in i32 arithmetic. */
 const MAX_MEMORY_BYTES = 2 ** 32 - PAGE_BYTES;
 
-let moduleBytes: Uint8Array<ArrayBuffer> | null = null;
-let compiled: WebAssembly.Module | null = null;
-let compiling: Promise<WebAssembly.Module> | null = null;
+const gemmWasm = embeddedWasm(GEMM_WASM_BASE64);
 
-/** The embedded module's bytes (decoded once; `atob` exists in browsers and Node ≥ 16). */
+/** The embedded module's bytes (decoded once; callers must not modify them). */
 export function wasmGemmModuleBytes(): Uint8Array<ArrayBuffer> {
-  if (moduleBytes === null) {
-    const text = atob(GEMM_WASM_BASE64);
-    moduleBytes = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) moduleBytes[i] = text.charCodeAt(i);
-  }
-  return moduleBytes;
+  return gemmWasm.bytes();
 }
 
-function checkSupport(where: string): Uint8Array<ArrayBuffer> {
-  if (typeof WebAssembly !== 'object' || typeof WebAssembly.Module !== 'function') {
+function checkSupport(where: string): void {
+  if (!hasWebAssembly()) {
     throw new WasmGemmUnavailableError(`${where}: this runtime has no WebAssembly`);
   }
   const bytes = wasmGemmModuleBytes();
   if (!WebAssembly.validate(bytes)) {
     throw new WasmGemmUnavailableError(`${where}: this runtime does not support WebAssembly SIMD (fixed-width simd128), which the gemm module needs`);
   }
-  return bytes;
 }
 
 interface CheckedOptions {
@@ -252,9 +245,8 @@ function engineFrom(module: WebAssembly.Module, options: CheckedOptions): WasmGe
  */
 export function loadWasmGemmSync(options: WasmGemmOptions = {}): WasmGemmEngine {
   const checked = checkOptions('loadWasmGemmSync', options);
-  const bytes = checkSupport('loadWasmGemmSync');
-  compiled ??= new WebAssembly.Module(bytes);
-  return engineFrom(compiled, checked);
+  checkSupport('loadWasmGemmSync');
+  return engineFrom(gemmWasm.moduleSync(), checked);
 }
 
 /**
@@ -265,10 +257,6 @@ export function loadWasmGemmSync(options: WasmGemmOptions = {}): WasmGemmEngine 
  */
 export async function loadWasmGemm(options: WasmGemmOptions = {}): Promise<WasmGemmEngine> {
   const checked = checkOptions('loadWasmGemm', options);
-  const bytes = checkSupport('loadWasmGemm');
-  if (compiled === null) {
-    compiling ??= WebAssembly.compile(bytes);
-    compiled = await compiling;
-  }
-  return engineFrom(compiled, checked);
+  checkSupport('loadWasmGemm');
+  return engineFrom(await gemmWasm.module(), checked);
 }
