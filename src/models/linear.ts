@@ -16,7 +16,6 @@ import { registerScaledLogPosterior } from './estimator.js';
 import {
   HALF_LOG_TWO_PI,
   ModelError,
-  accumulateWeightedRows,
   allRows,
   batchLinearPredictors,
   checkBatch,
@@ -25,7 +24,9 @@ import {
   checkTheta,
   logGamma,
   positiveOption,
+  rowGather,
   scratchOf,
+  type RowGather,
 } from './common.js';
 
 /** A Gamma(shape, rate) prior on the noise precision τ (density ∝ τ^(shape−1) e^(−rate τ)). */
@@ -112,6 +113,12 @@ const MODEL = 'linearRegression';
  * A Bayesian linear regression target over `data` (see the module comment for the model and the
  * θ layout). Kernels are fused loops over the rows of the batch; the returned gradients are fresh.
  *
+ * Memory: the first likelihood evaluation copies `data.x` into WebAssembly memory for the batch
+ * gathers (`rowGather`: 8·rows·cols bytes more, plus scratch, while x is at most 256 MiB and the
+ * runtime has WebAssembly), and the model keeps that private copy for its lifetime. Later edits to
+ * `data.x` are therefore not seen by `logLikelihood` and the fused minibatch gradient (while other
+ * methods read `data.x` directly): treat the dataset as fixed once the model is built.
+ *
  * @example
  * const model = linearRegression(data, { priorPrecision: 1, noisePrecision: 4 });
  * const { mean, cov } = model.exactPosterior();
@@ -134,6 +141,8 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
   const layout = `${p} weights${intercept ? ' + intercept' : ''}${learnNoise ? ' + log τ' : ''}`;
   // Scratch for a batch's linear predictors (then the gradient weights), grown on demand.
   let z: Float64Array = new Float64Array(0);
+  // The batch gathers of x, built at the first likelihood evaluation (it may copy x).
+  let gather: RowGather | undefined;
   const gammaConst = learnNoise ? learnNoise.shape * Math.log(learnNoise.rate) - logGamma(learnNoise.shape) : 0;
 
   // Sufficient statistics X̃ᵀX̃, X̃ᵀy, yᵀy: computed on first use by the closed-form extras.
@@ -223,7 +232,8 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
     const tau = tauOf(theta);
     const S = batch.length;
     z = scratchOf(z, S);
-    batchLinearPredictors(likelihoodWhere, x, p, N, intercept, theta, batch, z);
+    gather ??= rowGather(x, p, N);
+    gather.linearPredictors(likelihoodWhere, intercept, theta, batch, z);
     let sumSq = 0;
     for (let i = 0; i < S; i++) {
       const r = y[batch[i]] - z[i];
@@ -231,7 +241,7 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
       // z now holds τ r_i, the weight of row i in the gradient.
       z[i] = tau * r;
     }
-    accumulateWeightedRows(x, p, intercept, batch, z, grad);
+    gather.accumulateWeightedRows(intercept, batch, z, grad);
     if (learnNoise) grad[q] = 0.5 * S - 0.5 * tau * sumSq;
     return 0.5 * S * Math.log(tau) - S * HALF_LOG_TWO_PI - 0.5 * tau * sumSq;
   }
