@@ -3,7 +3,7 @@
  * this generator prints the module's WebAssembly text, which `wasm/build.ts` assembles with wabt
  * into src/models/wasm/row-gather-module.ts.
  *
- * The two exports are the loops of `batchLinearPredictors` and `accumulateWeightedRows`
+ * Two exports are the loops of `batchLinearPredictors` and `accumulateWeightedRows`
  * (src/models/common.ts) with the same float64 operations in the same order, so the same bits;
  * what they drop is the per-load map, overflow and bounds checks V8 puts in the JavaScript loops.
  * No SIMD: vector lanes would reorder the sums. The generator only unrolls the rows of a block.
@@ -11,6 +11,9 @@
  *   dot(theta, batch, count, p, z, start): z_i = start + Σ_j θ_j x_{b_i, j}, j ascending
  *   acc(grad, batch, count, p, w, intercept): grad_j ← grad_j + w_i x_{b_i, j} + … (rows of a block
  *     in order), and grad_p ← grad_p + w_i + … when `intercept`
+ *   touch(batch, count, p, sink): loads every cache line of the batch's rows, independent loads, so
+ *     that their misses overlap before `dot` walks the rows (for an x far larger than the caches);
+ *     the loads' sum goes to the f64 at `sink` so that they cannot be dropped
  *
  * All pointers are byte offsets into the imported memory `env.memory`, x (row-major, p columns)
  * lives at offset 0, `batch` holds i32 row indices (already checked: the module does not bounds-
@@ -24,7 +27,7 @@ const rowsOf = (block: number): number[] => Array.from({ length: block }, (_, k)
 
 /**
  * The WebAssembly text of the row-gather module for blocks of `block` rows: memory imported as
- * `env.memory` (at least one page), exports `dot` and `acc`.
+ * `env.memory` (at least one page), exports `touch`, `dot` and `acc`.
  */
 export function rowGatherWat(block: number = ROW_BLOCK): string {
   if (!Number.isInteger(block) || block < 1) throw new RangeError(`rowGatherWat: block must be an integer ≥ 1, got ${block}`);
@@ -52,29 +55,31 @@ export function rowGatherWat(block: number = ROW_BLOCK): string {
 (module
   (import "env" "memory" (memory 1))
 
-  (func (export "dot") (param $theta i32) (param $batch i32) (param $count i32) (param $p i32) (param $z i32) (param $start f64)
-    (local $ib i32) (local $j i32) (local $pb i32) ${rowLocals}
-    ${rows.map((k) => `(local $s${k} f64)`).join(' ')} (local $thetaJ f64)
+  (func (export "touch") (param $batch i32) (param $count i32) (param $p i32) (param $sink i32)
+    (local $ib i32) (local $j i32) (local $pb i32) (local $row i32) (local $sum f64)
     ${prologue}
-    ;; Touch every cache line of the batch's rows first: independent loads, so the misses overlap.
     (block $touched
       (loop $touchRows
         (br_if $touched (i32.ge_u (local.get $ib) (local.get $count)))
-        (local.set $row0 (i32.mul (i32.load (i32.add (local.get $batch) (local.get $ib))) (local.get $pb)))
+        (local.set $row (i32.mul (i32.load (i32.add (local.get $batch) (local.get $ib))) (local.get $pb)))
         (local.set $j (i32.const 0))
         (block $lineDone
           (loop $lines
             (br_if $lineDone (i32.ge_u (local.get $j) (local.get $pb)))
-            (local.set $thetaJ (f64.add (local.get $thetaJ) ${x(0)}))
+            (local.set $sum (f64.add (local.get $sum) (f64.load (i32.add (local.get $row) (local.get $j)))))
             (local.set $j (i32.add (local.get $j) (i32.const 64)))
             (br $lines)))
-        (local.set $thetaJ (f64.add (local.get $thetaJ)
-          (f64.load (i32.sub (i32.add (local.get $row0) (local.get $pb)) (i32.const 8)))))
+        (local.set $sum (f64.add (local.get $sum)
+          (f64.load (i32.sub (i32.add (local.get $row) (local.get $pb)) (i32.const 8)))))
         (local.set $ib (i32.add (local.get $ib) (i32.const 4)))
         (br $touchRows)))
-    ;; The sum goes to θ's unused intercept slot so that the loads cannot be dropped.
-    (f64.store (i32.add (local.get $theta) (local.get $pb)) (local.get $thetaJ))
-    (local.set $ib (i32.const 0))
+    ;; The sum is stored so that the loads cannot be dropped.
+    (f64.store (local.get $sink) (local.get $sum)))
+
+  (func (export "dot") (param $theta i32) (param $batch i32) (param $count i32) (param $p i32) (param $z i32) (param $start f64)
+    (local $ib i32) (local $j i32) (local $pb i32) ${rowLocals}
+    ${rows.map((k) => `(local $s${k} f64)`).join(' ')} (local $thetaJ f64)
+    ${prologue}
     (block $done
       (loop $blocks
         (br_if $done (i32.ge_u (local.get $ib) (local.get $count)))
