@@ -252,10 +252,11 @@ export interface ModeOptions {
 const WASM_MAX_X_BYTES = 256 * 1024 * 1024;
 
 /**
- * Bytes of x above which the batch's rows are touched before the products: measured on a 32 MiB-L3
- * EPYC (batch 32), touching cost 3–20% per gradient with x ≤ 8 MiB and saved 6–20% with x ≥ 16 MiB.
+ * Bytes of x above which the batch's rows are touched before the products. An x that fits in L2
+ * gains nothing (touching cost 5–10% of a batch-32 gradient at p = 4–11, wine's shape); from
+ * 16 MiB it saved 6–20%, and in between it was neutral within SGLD steps (AMD EPYC, 1 MiB L2).
  */
-const TOUCH_MIN_X_BYTES = 8 * 1024 * 1024;
+const TOUCH_MIN_X_BYTES = 1024 * 1024;
 
 /**
  * The two loops of {@link batchLinearPredictors} and {@link accumulateWeightedRows} as WebAssembly
