@@ -31,7 +31,7 @@ describe('row-gather WebAssembly module', () => {
   it('an x above 1 MiB (rows touched before the products) still has the bits of the JavaScript loops', () => {
     const [rows, p] = [10_000, 16];
     const x = normal(key(7), rows * p);
-    const gather = rowGather(x, p, rows);
+    const gather = rowGather(x, p, rows, 1);
     expect(gather.constructor.name).toBe('WasmRowGather');
     for (const size of [5, 32]) {
       const batch = Int32Array.from(uniform(key(size), size), (v) => Math.floor(v * rows));

@@ -114,7 +114,7 @@ const MODEL = 'linearRegression';
  * θ layout). Kernels are fused loops over the rows of the batch; the returned gradients are fresh.
  *
  * Memory: the first likelihood evaluation copies `data.x` into WebAssembly memory for the batch
- * gathers (`rowGather`: 8·rows·cols bytes more, plus scratch, while x is at most 256 MiB and the
+ * gathers (`rowGather`: 8·rows·cols bytes more, plus scratch, while x has ≥ 16 columns, is at most 256 MiB and the
  * runtime has WebAssembly), and the model keeps that private copy for its lifetime. Later edits to
  * `data.x` are therefore not seen by `logLikelihood` and the fused minibatch gradient (while other
  * methods read `data.x` directly): treat the dataset as fixed once the model is built.

@@ -90,7 +90,7 @@ function logisticTerms(y: Float64Array, batch: IndexBatch, z: Float64Array, resi
  * uses log σ(z) = −softplus(−z) so it is finite for any |z|; returned gradients are fresh arrays.
  *
  * Memory: the first likelihood evaluation copies `data.x` into WebAssembly memory for the batch
- * gathers (`rowGather`: 8·rows·cols bytes more, plus scratch, while x is at most 256 MiB and the
+ * gathers (`rowGather`: 8·rows·cols bytes more, plus scratch, while x has ≥ 16 columns, is at most 256 MiB and the
  * runtime has WebAssembly), and the model keeps that private copy for its lifetime. Later edits to
  * `data.x` are therefore not seen by `logLikelihood` and the fused minibatch gradient (while other
  * methods read `data.x` directly): treat the dataset as fixed once the model is built.
