@@ -7,6 +7,7 @@ import {
   cholesky,
   choleskySolve,
   identity,
+  vectorAllocator,
   inverse,
   logDetSPD,
   lyapunov,
@@ -272,5 +273,31 @@ describe('lyapunov', () => {
   it('rejects non-finite input and oversized Kronecker systems', () => {
     expect(() => lyapunov(Float64Array.of(1, NaN, 0, 1), identity(2), 2)).toThrow(/A\(0, 1\) is not finite/);
     expect(() => lyapunov(identity(31), identity(31), 31, { method: 'kronecker' })).toThrow(/n ≤ 30/);
+  });
+});
+
+describe('vectorAllocator', () => {
+  it('hands out zeroed vectors of the given length that never share entries, many per 4 KiB buffer', () => {
+    const next = vectorAllocator(12);
+    const vectors = Array.from({ length: 100 }, () => next());
+    for (const [i, v] of vectors.entries()) {
+      expect(v.length).toBe(12);
+      expect(Array.from(v)).toEqual(new Array(12).fill(0));
+      v.fill(i);
+    }
+    for (const [i, v] of vectors.entries()) expect(Array.from(v), `vector ${i}`).toEqual(new Array(12).fill(i));
+    // 42 vectors of 96 bytes per 4 KiB buffer: 100 vectors use three buffers.
+    expect(new Set(vectors.map((v) => v.buffer)).size).toBe(3);
+  });
+
+  it('gives vectors above 2 KiB (and empty ones) buffers of their own, and rejects a bad length', () => {
+    const big = vectorAllocator(257);
+    const a = big();
+    const b = big();
+    expect(a.buffer).not.toBe(b.buffer);
+    expect(a.byteOffset).toBe(0);
+    expect(vectorAllocator(0)().length).toBe(0);
+    expect(() => vectorAllocator(-1)).toThrow(DimensionError);
+    expect(() => vectorAllocator(1.5)).toThrow(/length must be a non-negative integer, got 1.5/);
   });
 });

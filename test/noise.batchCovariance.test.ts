@@ -15,8 +15,8 @@ function expectSameBits(actual: Float64Array | undefined, expected: Float64Array
 }
 
 describe('batchNoiseCovariance', () => {
-  // Sizes around the four-entry blocks of the product (d = 1…9) and odd batch sizes.
-  for (const [dim, rows] of [[1, 2], [3, 5], [4, 7], [9, 13], [12, 32]] as const) {
+  // Sizes around the 2×4-entry blocks of the product (odd and even d = 1…9) and odd batch sizes.
+  for (const [dim, rows] of [[1, 2], [2, 3], [3, 5], [4, 7], [5, 4], [6, 3], [8, 6], [9, 13], [12, 32]] as const) {
     it(`d = ${dim}, S = ${rows}: the bits of createNoiseEstimator(kind, d, { decay: 1 }) after one update`, () => {
       const grads = normal(key(dim * 100 + rows), rows * dim + 3);
       for (let i = 0; i < grads.length; i++) grads[i] = 2 * grads[i] + (i % dim);
@@ -43,6 +43,27 @@ describe('batchNoiseCovariance', () => {
     expect(() => batchNoiseCovariance('full', 4, grads, 4)).toThrow(/4 × 4 = 16 entries, got length 12/);
     grads[5] = NaN;
     expect(() => batchNoiseCovariance('diagonal', 4, grads, 3)).toThrow('per-example gradient row 1, coordinate 1 is NaN');
+    grads[5] = 0;
+    grads[10] = -Infinity;
+    for (const kind of ['scalar', 'full'] as const) {
+      expect(() => batchNoiseCovariance(kind, 4, grads, 3)).toThrow('per-example gradient row 2, coordinate 2 is -Infinity');
+    }
+  });
+
+  it('returns fresh arrays every call (results cut from shared buffers never share entries)', () => {
+    const dim = 7;
+    const results = Array.from({ length: 20 }, (_, i) => batchNoiseCovariance('full', dim, normal(key(40 + i), 5 * dim), 5));
+    const copies = results.map((r) => [Float64Array.from(r.diag as Float64Array), Float64Array.from(r.full as Float64Array)]);
+    for (const r of results) {
+      (r.diag as Float64Array).fill(-1);
+      (r.full as Float64Array).fill(-1);
+    }
+    const again = Array.from({ length: 20 }, (_, i) => batchNoiseCovariance('full', dim, normal(key(40 + i), 5 * dim), 5));
+    again.forEach((r, i) => {
+      expectSameBits(r.diag, copies[i][0]);
+      expectSameBits(r.full, copies[i][1]);
+    });
+    expect(results.every((r) => (r.full as Float64Array)[0] === -1 && (r.diag as Float64Array)[dim - 1] === -1)).toBe(true);
   });
 
   it('updateNoiseEstimate mixes as (1 − κ) C_{t−1} + κ Ĉ_t and leaves the previous estimate alone', () => {

@@ -163,6 +163,24 @@ describe('constantSgd', () => {
     expect(after.noise).toBe(state.noise);
   });
 
+  it('keeps every state it returned intact (positions, means and noise estimates share buffers, never entries)', () => {
+    const options = { preconditioner: { kind: 'scalar', rate: 0.01 }, adaptive: { kind: 'full', warmup: 120, estimateFrom: 0 } } as const;
+    const sampler = constantSgd(model, options);
+    const kept = [sampler.init(posterior.mean, key(0))];
+    // 150 steps: positions and means span several 4 KiB buffers, the d×d estimates dozens.
+    for (let t = 0; t < 150; t++) kept.push(sampler.step(key(0), kept[t], batchAt(5, t, N, 12))[0]);
+    const snapshot = (s: (typeof kept)[number]) => [s.position, s.gradientMean, s.noise?.diag, s.noise?.full].map((v) => (v ? Array.from(v) : null));
+    const want = kept.map(snapshot);
+    const replay = constantSgd(model, options);
+    let state = replay.init(posterior.mean, key(0));
+    for (let t = 0; t < 150; t++) {
+      [state] = replay.step(key(0), state, batchAt(5, t, N, 12));
+      expect(snapshot(state), `step ${t}`).toEqual(want[t + 1]);
+    }
+    for (const [t, s] of kept.entries()) expect(snapshot(s), `kept state ${t}`).toEqual(want[t]);
+    expect(new Set(kept.map((s) => s.position)).size).toBe(kept.length);
+  });
+
   it('folds per-example covariances with the κ_t moving average of Eq. 21', () => {
     const g1 = Float64Array.of(1, 0, 3, 0); // two examples in 2-D: covariance diag(2, 0)
     const g2 = Float64Array.of(0, 1, 0, -1); // covariance diag(0, 2)

@@ -92,6 +92,32 @@ function maxAbs(a: ArrayLike<number>): number {
   return m;
 }
 
+/** Bytes of one shared buffer that {@link vectorAllocator} cuts its vectors from. */
+export const VECTOR_SLAB_BYTES = 4096;
+
+/**
+ * A source of fresh zeroed vectors of length `length`, cut in turn from shared 4 KiB buffers: one
+ * buffer allocation per ⌊4096 / 8·length⌋ vectors instead of one per vector (V8 allocates every
+ * typed-array buffer above 64 bytes outside its heap, which costs more than the rest of a small
+ * sampler step's bookkeeping). Each vector is handed out once, so states built from them stay
+ * immutable; a kept vector keeps at most its 4 KiB buffer alive (mind `byteOffset` when reading
+ * `.buffer`). Vectors above 2 KiB get a buffer of their own.
+ */
+export function vectorAllocator(length: number): () => Float64Array {
+  checkDim('vectorAllocator', 'length', length);
+  const perSlab = length === 0 ? 0 : Math.floor(VECTOR_SLAB_BYTES / (8 * length));
+  if (perSlab < 2) return () => new Float64Array(length);
+  let slab = new ArrayBuffer(0);
+  let used = perSlab;
+  return () => {
+    if (used === perSlab) {
+      slab = new ArrayBuffer(8 * length * perSlab);
+      used = 0;
+    }
+    return new Float64Array(slab, 8 * length * used++, length);
+  };
+}
+
 /** The n×n identity matrix. */
 export function identity(n: number): Float64Array {
   checkDim('identity', 'n', n);

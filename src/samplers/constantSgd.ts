@@ -9,11 +9,12 @@
 import type { IndexBatch, Sampler, Schedule, StepInfo, Target, Transform, Vec } from '../core/types.js';
 import { scheduleValue } from '../core/types.js';
 import type { Key } from '../core/random.js';
-import { minibatchGradient } from '../models/estimator.js';
+import { minibatchGradient, scaledLogPosteriorOf } from '../models/estimator.js';
 import { batchNoiseCovariance, createNoiseEstimator, defaultNoiseDecay } from '../noise/estimator.js';
 import { optimalPreconditioner, type OptimalPreconditionerKind } from '../noise/optimal.js';
 import type { NoiseCovariance, Preconditioner } from '../noise/types.js';
 import { TransformError, checkLength } from '../transforms/errors.js';
+import { vectorAllocator } from '../core/linalg.js';
 import { applyPreconditioner, checkPreconditioner, meanStepSize, scaleByPreconditioner, type PreconditionerState } from '../transforms/preconditioner.js';
 
 /** Thrown when a constant-SGD-family sampler gets an invalid option or per-step value. */
@@ -32,9 +33,14 @@ export const GRADIENT_MEAN_DECAY = 0.99;
  */
 export function updateGradientMean(previous: Vec | null, gradient: Vec): { mean: Vec; deviationNorm: number } {
   const mean = new Float64Array(gradient.length);
+  return { mean, deviationNorm: gradientMeanInto(previous, gradient, mean) };
+}
+
+/** {@link updateGradientMean} with m_t written into `mean` (which must not alias `previous`); returns the deviation. */
+function gradientMeanInto(previous: Vec | null, gradient: Vec, mean: Vec): number {
   if (previous === null) {
     mean.set(gradient);
-    return { mean, deviationNorm: 0 };
+    return 0;
   }
   let sq = 0;
   for (let i = 0; i < gradient.length; i++) {
@@ -42,7 +48,7 @@ export function updateGradientMean(previous: Vec | null, gradient: Vec): { mean:
     sq += deviation * deviation;
     mean[i] = GRADIENT_MEAN_DECAY * previous[i] + (1 - GRADIENT_MEAN_DECAY) * gradient[i];
   }
-  return { mean, deviationNorm: Math.sqrt(sq) };
+  return Math.sqrt(sq);
 }
 
 /**
@@ -272,8 +278,12 @@ export function constantSgd<Batch>(
   }
   const estimateFrom = adaptive ? (adaptive.estimateFrom ?? Math.floor(adaptive.warmup / 2)) : 0;
   const gradient = new Float64Array(dim);
+  // Positions and gradient means of new states, cut from shared 4 KiB buffers (fresh, never reused).
+  const newVector = vectorAllocator(dim);
   // H ĝ for a preconditioner given as data, rewritten every step.
   const preconditioned = new Float64Array(dim);
+  // The model's fused kernel, looked up once (built-in models register it at construction).
+  const fused = scaledLogPosteriorOf(target);
   // Per-example gradients of the warm-up batches, reused from step to step.
   let perExample: Float64Array | undefined;
   return {
@@ -314,7 +324,17 @@ export function constantSgd<Batch>(
           noise = updateNoiseEstimate(noise, noiseKindFor(adaptive.kind), dim, grads, batchSize, adaptive.decay);
         }
       }
-      const { grad, logPosterior } = lossGradient(target, state.position, batch, gradient);
+      const batchSize = fused === undefined ? 0 : target.batchSize(batch);
+      let logPosterior: number;
+      if (fused !== undefined && batchSize > 0) {
+        // lossGradient through the kernel looked up once; an empty batch goes the long way for its error.
+        logPosterior = fused(state.position, batch, target.dataSize / batchSize, gradient);
+        const n = target.dataSize;
+        for (let i = 0; i < dim; i++) gradient[i] = -gradient[i] / n;
+      } else {
+        logPosterior = lossGradient(target, state.position, batch, gradient).logPosterior;
+      }
+      const grad = gradient;
       // `current` was made by this transform's init or update, or is an adapted PreconditionerState.
       let update: Vec;
       let transformState: unknown;
@@ -330,15 +350,17 @@ export function constantSgd<Batch>(
         update = applyPreconditioner(held, grad, preconditioned);
         transformState = current;
       }
-      const next = new Float64Array(dim);
+      const position = state.position;
+      const next = newVector();
       let gradSq = 0;
       let updateSq = 0;
       for (let i = 0; i < dim; i++) {
-        next[i] = state.position[i] - scale * update[i];
+        next[i] = position[i] - scale * update[i];
         gradSq += grad[i] * grad[i];
         updateSq += update[i] * update[i];
       }
-      const { mean, deviationNorm } = updateGradientMean(state.gradientMean, grad);
+      const mean = newVector();
+      const deviationNorm = gradientMeanInto(state.gradientMean, grad, mean);
       const gradNorm = Math.sqrt(gradSq);
       const held = kind === 'transform' ? undefined : (transformState as PreconditionerState).preconditioner;
       const stepSize = held ? scale * meanStepSize(held, dim) : gradNorm > 0 ? (scale * Math.sqrt(updateSq)) / gradNorm : 0;

@@ -10,6 +10,7 @@ import type { Key } from '../core/random.js';
 import { normal } from '../core/random.js';
 import { minibatchGradient, scaledLogPosteriorOf } from '../models/estimator.js';
 import { checkedScheduleValue } from '../core/schedules.js';
+import { vectorAllocator } from '../core/linalg.js';
 
 /** The state of an SGLD chain: data only, never mutated by a step. */
 export interface SgldState {
@@ -55,30 +56,6 @@ function checkedValue(schedule: Schedule, step: number, what: string, allowZero:
   return checkedScheduleValue(schedule, step, 'sgld', what, allowZero, SgldOptionError);
 }
 
-/** Bytes of one shared buffer that successive states' positions are cut from. */
-const POSITION_SLAB_BYTES = 4096;
-
-/**
- * Fresh position vectors of length `dim`, cut in turn from shared 4 KiB buffers: one buffer
- * allocation per ⌊4096 / 8·dim⌋ steps instead of one per step (V8 allocates every typed-array
- * buffer above 64 bytes outside its heap, which costs more than the rest of a small step's
- * bookkeeping). Each vector is never handed out twice, so states stay immutable; a kept vector
- * keeps at most its 4 KiB buffer alive. Vectors of 2 KiB or more get a buffer of their own.
- */
-function positionAllocator(dim: number): () => Float64Array {
-  const perSlab = Math.floor(POSITION_SLAB_BYTES / (8 * dim));
-  if (perSlab < 2) return () => new Float64Array(dim);
-  let slab = new ArrayBuffer(0);
-  let used = perSlab;
-  return () => {
-    if (used === perSlab) {
-      slab = new ArrayBuffer(8 * dim * perSlab);
-      used = 0;
-    }
-    return new Float64Array(slab, 8 * dim * used++, dim);
-  };
-}
-
 /**
  * The SGLD transition kernel for a target. One step, at t = state.step:
  *
@@ -97,7 +74,8 @@ export function sgldKernel<Batch = IndexBatch>(
   const dim = target.dim;
   const gradient = new Float64Array(dim);
   const noise = new Float64Array(dim);
-  const newPosition = positionAllocator(dim);
+  // Positions cut from shared 4 KiB buffers: one buffer allocation per many steps.
+  const newPosition = vectorAllocator(dim);
   // The model's fused kernel, looked up once (built-in models register it at construction).
   const fused = scaledLogPosteriorOf(target);
   return (key, state, batch) => {
