@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { linearRegression, ModelError } from '../src/models/index.js';
-import { fullGradient } from '../src/models/estimator.js';
+import { fullGradient, scaledLogPosteriorOf, scaledLogPosteriorWithExamplesOf } from '../src/models/estimator.js';
 import { cholesky, choleskySolve, matmul } from '../src/core/linalg.js';
 import { key, normal } from '../src/core/random.js';
 import type { Vec } from '../src/core/types.js';
@@ -18,6 +18,47 @@ const variants = [
   { name: 'known τ, no intercept', options: { priorPrecision: 0.5, noisePrecision: 1, intercept: false } },
   { name: 'learned τ, intercept', options: { priorPrecision: 1.5, learnNoise: { shape: 2, rate: 3 } } },
 ];
+
+describe('linearRegression one-pass per-example and minibatch kernel', () => {
+  const sameBits = (a: Float64Array, b: Float64Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+  // 3 features take the JavaScript row gathers, 20 the WebAssembly ones (from 16 features).
+  for (const cols of [3, 20]) {
+    const data = regressionData(12, 40, cols);
+    // Odd size and a repeated row: the four-row blocks and their remainder.
+    const batch = Int32Array.of(0, 7, 7, 39, 12, 3, 21);
+    for (const { name, options } of variants) {
+      it(`${name}, ${cols} features: the bits of perExampleGrads and the fused kernel`, () => {
+        const model = linearRegression(data, options);
+        const theta = randomTheta(5, model.dim);
+        const kernel = scaledLogPosteriorWithExamplesOf(model);
+        const fused = scaledLogPosteriorOf(model);
+        if (!kernel || !fused) throw new Error('linearRegression registers both kernels');
+        const rows = new Float64Array(batch.length * model.dim + 2).fill(NaN);
+        const grad = new Float64Array(model.dim);
+        const value = kernel(theta, batch, 40 / 7, grad, rows);
+        const wantRows = new Float64Array(batch.length * model.dim + 2).fill(NaN);
+        model.perExampleGrads(theta, batch, wantRows);
+        const wantGrad = new Float64Array(model.dim);
+        const wantValue = fused(theta, batch, 40 / 7, wantGrad);
+        expect(sameBits(rows, wantRows)).toBe(true);
+        expect(sameBits(grad, wantGrad)).toBe(true);
+        expect(Object.is(value, wantValue)).toBe(true);
+      });
+    }
+  }
+
+  it('names a row index outside the data and a short per-example buffer as perExampleGrads does', () => {
+    const model = linearRegression(regressionData(13, 10, 2), {});
+    const kernel = scaledLogPosteriorWithExamplesOf(model);
+    if (!kernel) throw new Error('linearRegression registers the kernel');
+    const theta = new Float64Array(model.dim);
+    const out = new Float64Array(model.dim);
+    expect(() => kernel(theta, Int32Array.of(1, 10), 5, out, new Float64Array(2 * model.dim))).toThrow(
+      'linearRegression.perExampleGrads: batch[1] = 10 is not a row index in 0..9',
+    );
+    expect(() => kernel(theta, Int32Array.of(1, 2), 5, out, new Float64Array(5))).toThrow(/perExampleGrads: out must be a Float64Array of at least 6 entries/);
+  });
+});
 
 describe('linearRegression gradients', () => {
   const data = regressionData(11, 30, 3);

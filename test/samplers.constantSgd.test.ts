@@ -181,6 +181,26 @@ describe('constantSgd', () => {
     expect(new Set(kept.map((s) => s.position)).size).toBe(kept.length);
   });
 
+  it('gives the same bits through the model’s one-pass kernels as through its plain methods', () => {
+    // A copy of the model's methods: the registered kernels are keyed by the original object.
+    const plain: Target<IndexBatch> = { ...model };
+    const options = { preconditioner: { kind: 'scalar', rate: 0.01 }, adaptive: { kind: 'full', warmup: 60, estimateFrom: 20 } } as const;
+    const fast = constantSgd(model, options);
+    const slow = constantSgd(plain, options);
+    let a = fast.init(posterior.mean, key(0));
+    let b = slow.init(posterior.mean, key(0));
+    for (let t = 0; t < 80; t++) {
+      const batch = batchAt(7, t, N, 9);
+      const [nextA, infoA] = fast.step(key(0), a, batch);
+      const [nextB, infoB] = slow.step(key(0), b, batch);
+      expect(Array.from(nextA.position), `step ${t}`).toEqual(Array.from(nextB.position));
+      expect(infoA).toEqual(infoB);
+      expect(nextA.noise?.full ? Array.from(nextA.noise.full) : null).toEqual(nextB.noise?.full ? Array.from(nextB.noise.full) : null);
+      [a, b] = [nextA, nextB];
+    }
+    expect(a.adapted).toBe(true);
+  });
+
   it('folds per-example covariances with the κ_t moving average of Eq. 21', () => {
     const g1 = Float64Array.of(1, 0, 3, 0); // two examples in 2-D: covariance diag(2, 0)
     const g2 = Float64Array.of(0, 1, 0, -1); // covariance diag(0, 2)

@@ -27,6 +27,31 @@ export function scaledLogPosteriorOf<Batch>(target: Target<Batch>): ScaledLogPos
   return scaledKernels.get(target) as ScaledLogPosterior<Batch> | undefined;
 }
 
+/**
+ * A model's allocation-free kernel for a minibatch's per-example gradients and its fused gradient
+ * in one pass: writes the S×d per-example log-likelihood gradients (the rows of
+ * `target.perExampleGrads`) into `perExample`, ∇log p(θ) + scale · ∇ Σ_batch log p(x|θ) into `out`,
+ * and returns log p(θ) + scale · Σ_batch log p(x|θ): the same numbers and errors as
+ * `perExampleGrads` followed by the {@link ScaledLogPosterior} kernel, with the shared work done once.
+ */
+export type ScaledLogPosteriorWithExamples<Batch> = (theta: Vec, batch: Batch, scale: number, out: Vec, perExample: Float64Array) => number;
+
+const withExamplesKernels = new WeakMap<object, ScaledLogPosteriorWithExamples<unknown>>();
+
+/**
+ * Registers `kernel` as `target`'s one-pass per-example gradients plus fused minibatch gradient
+ * (used by samplers that estimate the gradient noise, e.g. adaptive constant SGD). A kernel must
+ * agree bit for bit with `perExampleGrads` and the registered {@link ScaledLogPosterior}.
+ */
+export function registerScaledLogPosteriorWithExamples<Batch>(target: Target<Batch>, kernel: ScaledLogPosteriorWithExamples<Batch>): void {
+  withExamplesKernels.set(target, kernel as ScaledLogPosteriorWithExamples<unknown>);
+}
+
+/** The one-pass per-example and fused kernel registered for `target`, if any. */
+export function scaledLogPosteriorWithExamplesOf<Batch>(target: Target<Batch>): ScaledLogPosteriorWithExamples<Batch> | undefined {
+  return withExamplesKernels.get(target) as ScaledLogPosteriorWithExamples<Batch> | undefined;
+}
+
 function outputBuffer(where: string, dim: number, out: Vec | undefined): Vec {
   if (out === undefined) return new Float64Array(dim);
   if (!(out instanceof Float64Array) || out.length !== dim) {

@@ -12,7 +12,7 @@
  */
 import type { Dataset, IndexBatch, Target, ValueGrad, Vec } from '../core/types.js';
 import { cholesky, choleskySolve, identity, symmetricEigen } from '../core/linalg.js';
-import { registerScaledLogPosterior } from './estimator.js';
+import { registerScaledLogPosterior, registerScaledLogPosteriorWithExamples } from './estimator.js';
 import {
   HALF_LOG_TWO_PI,
   ModelError,
@@ -246,6 +246,45 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
     return 0.5 * S * Math.log(tau) - S * HALF_LOG_TWO_PI - 0.5 * tau * sumSq;
   }
 
+  const perExampleWhere = `${MODEL}.perExampleGrads`;
+
+  /**
+   * perExampleGrads into `perExample` and the batch log likelihood with its gradient added into
+   * `grad` (zeros; the log τ entry is set), from one pass: the gradient sums the per-example rows
+   * in batch order, the bits of logLikelihoodInto's weighted-row sums.
+   */
+  function examplesAndLikelihoodInto(theta: Vec, batch: IndexBatch, perExample: Float64Array, grad: Vec): number {
+    checkTheta(perExampleWhere, theta, dim, layout);
+    checkBatch(perExampleWhere, batch);
+    const S = batch.length;
+    checkOut(perExampleWhere, perExample, S * dim, `${S} × ${dim}`);
+    const tau = tauOf(theta);
+    z = scratchOf(z, S);
+    gather ??= rowGather(x, p, N);
+    gather.linearPredictors(perExampleWhere, intercept, theta, batch, z);
+    let sumSq = 0;
+    for (let i = 0; i < S; i++) {
+      const n = batch[i];
+      const r = y[n] - z[i];
+      sumSq += r * r;
+      const scaled = tau * r;
+      const row = i * dim;
+      const offset = n * p;
+      for (let j = 0; j < p; j++) {
+        const entry = scaled * x[offset + j];
+        perExample[row + j] = entry;
+        grad[j] += entry;
+      }
+      if (intercept) {
+        perExample[row + p] = scaled;
+        grad[p] += scaled;
+      }
+      if (learnNoise) perExample[row + q] = 0.5 - 0.5 * tau * r * r;
+    }
+    if (learnNoise) grad[q] = 0.5 * S - 0.5 * tau * sumSq;
+    return 0.5 * S * Math.log(tau) - S * HALF_LOG_TWO_PI - 0.5 * tau * sumSq;
+  }
+
   const model: LinearRegressionModel = {
     data,
     dim,
@@ -399,6 +438,14 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
     checkTheta(priorWhere, theta, dim, layout);
     likelihoodGrad.fill(0);
     const likelihood = logLikelihoodInto(theta, batch, likelihoodGrad);
+    // Last, as it reads each θ_i before writing out_i: `out` may alias θ.
+    const prior = logPriorInto(theta, out);
+    for (let i = 0; i < dim; i++) out[i] = out[i] + scale * likelihoodGrad[i];
+    return prior + scale * likelihood;
+  });
+  registerScaledLogPosteriorWithExamples(model, (theta, batch, scale, out, perExample) => {
+    likelihoodGrad.fill(0);
+    const likelihood = examplesAndLikelihoodInto(theta, batch, perExample, likelihoodGrad);
     // Last, as it reads each θ_i before writing out_i: `out` may alias θ.
     const prior = logPriorInto(theta, out);
     for (let i = 0; i < dim; i++) out[i] = out[i] + scale * likelihoodGrad[i];

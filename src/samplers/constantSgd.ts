@@ -9,7 +9,7 @@
 import type { IndexBatch, Sampler, Schedule, StepInfo, Target, Transform, Vec } from '../core/types.js';
 import { scheduleValue } from '../core/types.js';
 import type { Key } from '../core/random.js';
-import { minibatchGradient, scaledLogPosteriorOf } from '../models/estimator.js';
+import { minibatchGradient, scaledLogPosteriorOf, scaledLogPosteriorWithExamplesOf } from '../models/estimator.js';
 import { batchNoiseCovariance, createNoiseEstimator, defaultNoiseDecay } from '../noise/estimator.js';
 import { optimalPreconditioner, type OptimalPreconditionerKind } from '../noise/optimal.js';
 import type { NoiseCovariance, Preconditioner } from '../noise/types.js';
@@ -284,6 +284,14 @@ export function constantSgd<Batch>(
   const preconditioned = new Float64Array(dim);
   // The model's fused kernel, looked up once (built-in models register it at construction).
   const fused = scaledLogPosteriorOf(target);
+  // Its one-pass per-example and fused kernel, if registered (estimation steps).
+  const withExamples = adaptive ? scaledLogPosteriorWithExamplesOf(target) : undefined;
+  /** ĝ_S = −(1/N) × the scaled log-posterior gradient in `gradient`, in place (lossGradient's arithmetic); passes the value on. */
+  const lossFromScaled = (value: number): number => {
+    const n = target.dataSize;
+    for (let i = 0; i < dim; i++) gradient[i] = -gradient[i] / n;
+    return value;
+  };
   // Per-example gradients of the warm-up batches, reused from step to step.
   let perExample: Float64Array | undefined;
   return {
@@ -305,6 +313,7 @@ export function constantSgd<Batch>(
         throw new ConstantSgdOptionError(`constantSgd: state.position has length ${state.position.length}, target.dim is ${dim}`);
       }
       const t = state.step;
+      let logPosterior: number | undefined;
       let noise = state.noise;
       let adapted = state.adapted;
       let current = state.transform;
@@ -319,20 +328,26 @@ export function constantSgd<Batch>(
           current = { preconditioner: optimal } satisfies PreconditionerState;
           adapted = true;
         } else if (t >= estimateFrom) {
-          const { grads, batchSize } = perExampleGradients(target, state.position, batch, 'constantSgd', perExample);
-          perExample = grads;
-          noise = updateNoiseEstimate(noise, noiseKindFor(adaptive.kind), dim, grads, batchSize, adaptive.decay);
+          const size = withExamples === undefined ? 0 : target.batchSize(batch);
+          if (withExamples !== undefined && size >= 2) {
+            // Per-example and minibatch gradients from one pass over the batch (same bits as the two calls).
+            if (perExample === undefined || perExample.length < size * dim) perExample = new Float64Array(size * dim);
+            logPosterior = lossFromScaled(withExamples(state.position, batch, target.dataSize / size, gradient, perExample));
+            noise = updateNoiseEstimate(noise, noiseKindFor(adaptive.kind), dim, perExample, size, adaptive.decay);
+          } else {
+            const { grads, batchSize } = perExampleGradients(target, state.position, batch, 'constantSgd', perExample);
+            perExample = grads;
+            noise = updateNoiseEstimate(noise, noiseKindFor(adaptive.kind), dim, grads, batchSize, adaptive.decay);
+          }
         }
       }
-      const batchSize = fused === undefined ? 0 : target.batchSize(batch);
-      let logPosterior: number;
-      if (fused !== undefined && batchSize > 0) {
+      if (logPosterior === undefined) {
+        const batchSize = fused === undefined ? 0 : target.batchSize(batch);
         // lossGradient through the kernel looked up once; an empty batch goes the long way for its error.
-        logPosterior = fused(state.position, batch, target.dataSize / batchSize, gradient);
-        const n = target.dataSize;
-        for (let i = 0; i < dim; i++) gradient[i] = -gradient[i] / n;
-      } else {
-        logPosterior = lossGradient(target, state.position, batch, gradient).logPosterior;
+        logPosterior =
+          fused !== undefined && batchSize > 0
+            ? lossFromScaled(fused(state.position, batch, target.dataSize / batchSize, gradient))
+            : lossGradient(target, state.position, batch, gradient).logPosterior;
       }
       const grad = gradient;
       // `current` was made by this transform's init or update, or is an adapted PreconditionerState.
