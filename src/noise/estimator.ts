@@ -135,13 +135,60 @@ export function batchNoiseCovariance(
 
 /**
  * The rows of an S×d matrix centred on their mean, transposed into column-major `centred` (and
- * × `scale` into `scaled`), with each column's sum of squares in `squares`. Column by column with
- * the sums in registers (each sums its rows in order); its own function, so that the loops are
- * compiled for dynamic sizes once rather than inlined into the larger caller.
+ * × `scale` into `scaled`), with each column's sum of squares in `squares`. Four columns at a time
+ * with the sums in registers, so that their chains of additions overlap (each column still sums
+ * its rows in order); its own function, so that the loops are compiled for dynamic sizes once.
  */
 function centreColumns(grads: Float64Array, S: number, dim: number, scale: number, centred: Float64Array, scaled: Float64Array, squares: Float64Array): void {
   const end = S * dim;
-  for (let k = 0; k < dim; k++) {
+  let k = 0;
+  for (; k + 3 < dim; k += 4) {
+    let m0 = 0;
+    let m1 = 0;
+    let m2 = 0;
+    let m3 = 0;
+    for (let j = k; j < end; j += dim) {
+      m0 += grads[j];
+      m1 += grads[j + 1];
+      m2 += grads[j + 2];
+      m3 += grads[j + 3];
+    }
+    m0 /= S;
+    m1 /= S;
+    m2 /= S;
+    m3 /= S;
+    let q0 = 0;
+    let q1 = 0;
+    let q2 = 0;
+    let q3 = 0;
+    const o0 = k * S;
+    const o1 = o0 + S;
+    const o2 = o1 + S;
+    const o3 = o2 + S;
+    for (let j = k, i = 0; j < end; j += dim, i++) {
+      const c0 = grads[j] - m0;
+      const c1 = grads[j + 1] - m1;
+      const c2 = grads[j + 2] - m2;
+      const c3 = grads[j + 3] - m3;
+      centred[o0 + i] = c0;
+      centred[o1 + i] = c1;
+      centred[o2 + i] = c2;
+      centred[o3 + i] = c3;
+      scaled[o0 + i] = c0 * scale;
+      scaled[o1 + i] = c1 * scale;
+      scaled[o2 + i] = c2 * scale;
+      scaled[o3 + i] = c3 * scale;
+      q0 += c0 * c0;
+      q1 += c1 * c1;
+      q2 += c2 * c2;
+      q3 += c3 * c3;
+    }
+    squares[k] = q0;
+    squares[k + 1] = q1;
+    squares[k + 2] = q2;
+    squares[k + 3] = q3;
+  }
+  for (; k < dim; k++) {
     let mean = 0;
     for (let j = k; j < end; j += dim) mean += grads[j];
     mean /= S;
