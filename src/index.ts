@@ -99,8 +99,8 @@ export { VariationalError, MatrixGaussianLayer, MeanFieldLayer, PseudoDataLayer 
 export type { GradientEstimator, VariationalLayer, LayerOptions, PseudoDataLayerOptions } from './vi/layers.js';
 export { BayesianMlp } from './vi/bnn.js';
 export type { WeightFamily, BayesianMlpOptions, ElboValue } from './vi/bnn.js';
-export { trainVi, predictiveDraws, gammaMarginalLogDensity, logMeanExp, predictiveProbabilities } from './vi/train.js';
-export type { TrainViOptions, TrainViResult } from './vi/train.js';
+export { trainVi, refitNoisePosterior, predictiveDraws, gammaMarginalLogDensity, logMeanExp, predictiveProbabilities } from './vi/train.js';
+export type { TrainViOptions, TrainViResult, RefitNoiseOptions } from './vi/train.js';
 export { digamma, trigamma, gammaKl } from './vi/special.js';
 export type { GaussianFamily as UnivariateGaussianFamily } from './expfam/index.js';
 export type { GammaPrior as LayerGammaPrior } from './vi/layers.js';

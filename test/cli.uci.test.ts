@@ -47,6 +47,15 @@ describe('sgbayes uci', () => {
     });
   }
 
+  it('--noise-prior fixed keeps Gamma(6, 6) and changes the result; the default is empirical Bayes', async () => {
+    const args = ['--data', folder, '--splits', '1', '--epochs', '10', '--samples', '5', '--json'];
+    const fitted = JSON.parse(await run(args));
+    const fixed = JSON.parse(await run([...args, '--noise-prior', 'fixed']));
+    expect(fitted.settings.noisePrior).toBe('empirical-bayes');
+    expect(fixed.settings.noisePrior).toBe('fixed');
+    expect(fixed.testLogLikelihood.mean).not.toBe(fitted.testLogLikelihood.mean);
+  });
+
   it('prints a table without --json', async () => {
     const text = await run(['--data', folder, '--splits', '1', '--epochs', '5', '--samples', '5']);
     expect(text).toMatch(/tiny-uci: mvg, 1 split\(s\), 8 hidden units, 5 epochs/);
@@ -56,6 +65,7 @@ describe('sgbayes uci', () => {
   it('rejects a bad method, more splits than the folder has, and a missing folder, naming the problem', async () => {
     await expect(run(['--data', folder, '--method', 'dropout'])).rejects.toThrow(/--method must be one of/);
     await expect(run(['--data', folder, '--splits', '3'])).rejects.toThrow(/--splits 3 exceeds the 2 splits/);
+    await expect(run(['--data', folder, '--noise-prior', 'flat'])).rejects.toThrow(/--noise-prior must be empirical-bayes or fixed, got 'flat'/);
     await expect(run(['--data', join(folder, 'missing')])).rejects.toThrow(/missing/);
   });
 });

@@ -26,6 +26,11 @@ function nonNegativeInteger(name: string) {
   };
 }
 
+function noisePrior(text: string): 'empirical-bayes' | 'fixed' {
+  if (text !== 'empirical-bayes' && text !== 'fixed') throw new InvalidArgumentError(`--noise-prior must be empirical-bayes or fixed, got '${text}'`);
+  return text;
+}
+
 function method(text: string): UciMethod {
   if (!(UCI_METHODS as readonly string[]).includes(text)) throw new InvalidArgumentError(`--method must be one of ${UCI_METHODS.join(', ')}, got '${text}'`);
   return text as UciMethod;
@@ -66,9 +71,10 @@ export function register(program: Command): void {
     .option('--hidden <h>', 'hidden units (default n_hidden.txt)', positiveInteger('--hidden'))
     .option('--samples <s>', 'posterior draws of the predictive distribution (default 100)', positiveInteger('--samples'))
     .option('--seed <s>', 'random seed', nonNegativeInteger('--seed'), 0)
+    .option('--noise-prior <p>', "VI methods: the noise precision prior's rate, empirical-bayes (default) or fixed Gamma(6, 6)", noisePrior)
     .option('--json', 'print one JSON object instead of a table')
     .action(
-      (flags: { data: string; method: UciMethod; splits?: number; epochs?: number; batchSize?: number; hidden?: number; samples?: number; seed: number; json?: boolean }) => {
+      (flags: { data: string; method: UciMethod; splits?: number; epochs?: number; batchSize?: number; hidden?: number; samples?: number; seed: number; noisePrior?: 'empirical-bayes' | 'fixed'; json?: boolean }) => {
         const json = flags.json === true;
         const folder = readUciFolder(flags.data);
         if (flags.splits !== undefined && flags.splits > folder.nSplits) {
@@ -79,6 +85,7 @@ export function register(program: Command): void {
         if (flags.batchSize !== undefined) settings.batchSize = flags.batchSize;
         if (flags.hidden !== undefined) settings.hidden = flags.hidden;
         if (flags.samples !== undefined) settings.samples = flags.samples;
+        if (flags.noisePrior !== undefined) settings.noisePrior = flags.noisePrior;
         settings.seed = flags.seed;
         const splits = flags.splits ?? folder.nSplits;
         const progress = createProgress({ total: splits * uciStepsPerSplit(folder, settings), label: `${flags.method}`, json });
