@@ -96,16 +96,18 @@ function maxAbs(a: ArrayLike<number>): number {
 export const VECTOR_SLAB_BYTES = 4096;
 
 /**
- * A source of fresh zeroed vectors of length `length`, cut in turn from shared 4 KiB buffers: one
- * buffer allocation per ⌊4096 / 8·length⌋ vectors instead of one per vector (V8 allocates every
- * typed-array buffer above 64 bytes outside its heap, which costs more than the rest of a small
+ * A source of fresh zeroed vectors of length `length`, cut in turn from shared buffers of
+ * `slabBytes` (default 4 KiB): one buffer allocation per ⌊slabBytes / 8·length⌋ vectors instead of
+ * one per vector (V8 allocates every typed-array buffer above 64 bytes outside its heap, and with
+ * the collections they bring that costs 2–4 µs in a tight loop, more than the rest of a small
  * sampler step's bookkeeping). Each vector is handed out once, so states built from them stay
- * immutable; a kept vector keeps at most its 4 KiB buffer alive (mind `byteOffset` when reading
- * `.buffer`). Vectors above 2 KiB get a buffer of their own.
+ * immutable; a kept vector keeps at most its slab alive (mind `byteOffset` when reading
+ * `.buffer`). Vectors above half a slab get a buffer of their own.
  */
-export function vectorAllocator(length: number): () => Float64Array {
+export function vectorAllocator(length: number, slabBytes: number = VECTOR_SLAB_BYTES): () => Float64Array {
   checkDim('vectorAllocator', 'length', length);
-  const perSlab = length === 0 ? 0 : Math.floor(VECTOR_SLAB_BYTES / (8 * length));
+  checkDim('vectorAllocator', 'slabBytes', slabBytes);
+  const perSlab = length === 0 ? 0 : Math.floor(slabBytes / (8 * length));
   if (perSlab < 2) return () => new Float64Array(length);
   let slab = new ArrayBuffer(0);
   let used = perSlab;

@@ -251,7 +251,7 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
   /**
    * perExampleGrads into `perExample` and the batch log likelihood with its gradient added into
    * `grad` (zeros; the log τ entry is set), from one pass: the gradient sums the per-example rows
-   * in batch order, the bits of logLikelihoodInto's weighted-row sums.
+   * in batch order, the bits of logLikelihoodInto's weighted-row sums (from 0, as `grad` is zero).
    */
   function examplesAndLikelihoodInto(theta: Vec, batch: IndexBatch, perExample: Float64Array, grad: Vec): number {
     checkTheta(perExampleWhere, theta, dim, layout);
@@ -270,17 +270,11 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
       const scaled = tau * r;
       const row = i * dim;
       const offset = n * p;
-      for (let j = 0; j < p; j++) {
-        const entry = scaled * x[offset + j];
-        perExample[row + j] = entry;
-        grad[j] += entry;
-      }
-      if (intercept) {
-        perExample[row + p] = scaled;
-        grad[p] += scaled;
-      }
+      for (let j = 0; j < p; j++) perExample[row + j] = scaled * x[offset + j];
+      if (intercept) perExample[row + p] = scaled;
       if (learnNoise) perExample[row + q] = 0.5 - 0.5 * tau * r * r;
     }
+    sumColumnsInto(perExample, S, dim, q, grad);
     if (learnNoise) grad[q] = 0.5 * S - 0.5 * tau * sumSq;
     return 0.5 * S * Math.log(tau) - S * HALF_LOG_TWO_PI - 0.5 * tau * sumSq;
   }
@@ -452,6 +446,37 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
     return prior + scale * likelihood;
   });
   return model;
+}
+
+/**
+ * grad_j ← grad_j + Σ_i rows_{i,j} for the first `columns` columns of an S × width row-major
+ * matrix, each column summed from 0 in row order (so on a zero `grad` the bits of row-by-row
+ * accumulation), four columns at a time in registers so that their sums overlap.
+ */
+function sumColumnsInto(rows: Float64Array, S: number, width: number, columns: number, grad: Vec): void {
+  const end = S * width;
+  let j = 0;
+  for (; j + 3 < columns; j += 4) {
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let k = j; k < end; k += width) {
+      s0 += rows[k];
+      s1 += rows[k + 1];
+      s2 += rows[k + 2];
+      s3 += rows[k + 3];
+    }
+    grad[j] += s0;
+    grad[j + 1] += s1;
+    grad[j + 2] += s2;
+    grad[j + 3] += s3;
+  }
+  for (; j < columns; j++) {
+    let sum = 0;
+    for (let k = j; k < end; k += width) sum += rows[k];
+    grad[j] += sum;
+  }
 }
 
 /** x̃ᵀw for each row of a rows × p matrix, checking its shape and values. */

@@ -68,6 +68,8 @@ let centredColumns = new Float64Array(0);
 let scaledColumns = new Float64Array(0);
 // Per-column sums of squares of batchNoiseCovariance, grown on demand.
 let columnSquares = new Float64Array(0);
+// Bytes of the buffers the batch estimates' d×d matrices are cut from: 14 of d = 12 per buffer (4 KiB would hold 3).
+const FULL_SLAB_BYTES = 16384;
 // Fresh diag and full arrays of batchNoiseCovariance, cut from shared buffers (rebuilt when dim changes).
 let allocatorDim = 0;
 let newDiag: () => Float64Array = () => new Float64Array(0);
@@ -83,7 +85,7 @@ let newFull: () => Float64Array = () => new Float64Array(0);
  * `createNoiseEstimator(kind, dim, { decay: 1 })` after one `update` and `snapshot` (each entry
  * sums over the batch in row order), without building an estimator: the hot path of adaptive
  * constant SGD and SGFS. The gradients are transposed so that 2×4 entries of Ĉ accumulate at once.
- * The returned arrays are fresh (cut from shared 4 KiB buffers, see `vectorAllocator`).
+ * The returned arrays are fresh (cut from shared buffers of 4 KiB, 16 KiB for C; see `vectorAllocator`).
  *
  * @param perExampleGrads - S×d row-major (S ≥ 2; only the first S·d entries are read).
  * @throws NoiseError for a bad kind, dimension, batch size or non-finite gradient.
@@ -109,7 +111,7 @@ export function batchNoiseCovariance(
   if (columnSquares.length < dim) columnSquares = new Float64Array(dim);
   if (allocatorDim !== dim) {
     newDiag = vectorAllocator(dim);
-    newFull = vectorAllocator(dim * dim);
+    newFull = vectorAllocator(dim * dim, FULL_SLAB_BYTES);
     allocatorDim = dim;
   }
   const centred = centredColumns;
