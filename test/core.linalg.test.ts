@@ -299,5 +299,14 @@ describe('vectorAllocator', () => {
     expect(vectorAllocator(0)().length).toBe(0);
     expect(() => vectorAllocator(-1)).toThrow(DimensionError);
     expect(() => vectorAllocator(1.5)).toThrow(/length must be a non-negative integer, got 1.5/);
+    expect(() => vectorAllocator(4, -8)).toThrow(/slabBytes must be a non-negative integer, got -8/);
+  });
+
+  it('cuts ⌊slabBytes / 8·length⌋ vectors from each buffer of the given size', () => {
+    const next = vectorAllocator(144, 16384);
+    const vectors = Array.from({ length: 30 }, () => next());
+    expect(new Set(vectors.map((v) => v.buffer)).size).toBe(3); // 14 per buffer
+    expect(vectors[13].byteOffset).toBe(13 * 1152);
+    expect(vectors[14].byteOffset).toBe(0);
   });
 });
