@@ -209,23 +209,18 @@ function centreColumns(grads: Float64Array, S: number, dim: number, scale: numbe
 
 /**
  * out[a·d + b] = Σ_i scaled[a·S + i] · centred[b·S + i] for b ≤ a (column-major S-vectors), summed
- * from 0 in row order i (the bits of the plain loop). Two rows of `out` and four columns per pass
- * share the loads; a block may also write a few entries above the diagonal, which the caller's
+ * from 0 in row order i (the bits of the plain loop). Two rows of `out` and four (then two) columns
+ * per pass share the loads; a block may also write a few entries above the diagonal, which the caller's
  * mirror overwrites.
  */
 function lowerCrossProducts(out: Float64Array, scaled: Float64Array, centred: Float64Array, S: number, dim: number): void {
   let a = 0;
   for (; a + 1 < dim; a += 2) {
     const za = a * S;
-    const zb = za + S;
     const rowA = a * dim;
     const rowB = rowA + dim;
     let b = 0;
     for (; b + 3 <= a + 1; b += 4) {
-      const c0 = b * S;
-      const c1 = c0 + S;
-      const c2 = c1 + S;
-      const c3 = c2 + S;
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;
@@ -234,21 +229,22 @@ function lowerCrossProducts(out: Float64Array, scaled: Float64Array, centred: Fl
       let t1 = 0;
       let t2 = 0;
       let t3 = 0;
-      for (let i = 0; i < S; i++) {
-        const u = scaled[za + i];
-        const w = scaled[zb + i];
-        const x0 = centred[c0 + i];
-        const x1 = centred[c1 + i];
-        const x2 = centred[c2 + i];
-        const x3 = centred[c3 + i];
-        s0 += u * x0;
-        s1 += u * x1;
-        s2 += u * x2;
-        s3 += u * x3;
-        t0 += w * x0;
-        t1 += w * x1;
-        t2 += w * x2;
-        t3 += w * x3;
+      // One running index per array (the others at fixed strides of S): fewer index computations.
+      for (let u = za, x = b * S, end = za + S; u < end; u++, x++) {
+        const ua = scaled[u];
+        const ub = scaled[u + S];
+        const x0 = centred[x];
+        const x1 = centred[x + S];
+        const x2 = centred[x + 2 * S];
+        const x3 = centred[x + 3 * S];
+        s0 += ua * x0;
+        s1 += ua * x1;
+        s2 += ua * x2;
+        s3 += ua * x3;
+        t0 += ub * x0;
+        t1 += ub * x1;
+        t2 += ub * x2;
+        t3 += ub * x3;
       }
       out[rowA + b] = s0;
       out[rowA + b + 1] = s1;
@@ -259,14 +255,33 @@ function lowerCrossProducts(out: Float64Array, scaled: Float64Array, centred: Fl
       out[rowB + b + 2] = t2;
       out[rowB + b + 3] = t3;
     }
+    for (; b + 1 <= a + 1; b += 2) {
+      let s0 = 0;
+      let s1 = 0;
+      let t0 = 0;
+      let t1 = 0;
+      for (let u = za, x = b * S, end = za + S; u < end; u++, x++) {
+        const ua = scaled[u];
+        const ub = scaled[u + S];
+        const x0 = centred[x];
+        const x1 = centred[x + S];
+        s0 += ua * x0;
+        s1 += ua * x1;
+        t0 += ub * x0;
+        t1 += ub * x1;
+      }
+      out[rowA + b] = s0;
+      out[rowA + b + 1] = s1;
+      out[rowB + b] = t0;
+      out[rowB + b + 1] = t1;
+    }
     for (; b <= a + 1; b++) {
-      const cb = b * S;
       let s = 0;
       let t = 0;
-      for (let i = 0; i < S; i++) {
-        const x = centred[cb + i];
-        s += scaled[za + i] * x;
-        t += scaled[zb + i] * x;
+      for (let u = za, x = b * S, end = za + S; u < end; u++, x++) {
+        const xb = centred[x];
+        s += scaled[u] * xb;
+        t += scaled[u + S] * xb;
       }
       out[rowA + b] = s;
       out[rowB + b] = t;
@@ -275,9 +290,8 @@ function lowerCrossProducts(out: Float64Array, scaled: Float64Array, centred: Fl
   if (a < dim) {
     const za = a * S;
     for (let b = 0; b <= a; b++) {
-      const cb = b * S;
       let sum = 0;
-      for (let i = 0; i < S; i++) sum += scaled[za + i] * centred[cb + i];
+      for (let u = za, x = b * S, end = za + S; u < end; u++, x++) sum += scaled[u] * centred[x];
       out[a * dim + b] = sum;
     }
   }
