@@ -101,6 +101,16 @@ describe('cholesky', () => {
     for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) expect(L[i * n + j]).toBe(0);
     expect(maxAbsDiff(matmul(L, transpose(L, n, n), n, n, n), a)).toBeLessThan(1e-12 * maxAbs(a));
   });
+  it('factors in place into `out` (aliasing A allowed) with the bits of a fresh factor', () => {
+    const n = 7;
+    const a = randomSPD(11, n);
+    const fresh = cholesky(a, n);
+    const inPlace = Float64Array.from(a);
+    expect(cholesky(inPlace, n, inPlace)).toBe(inPlace);
+    expect(Array.from(inPlace)).toEqual(Array.from(fresh));
+    const reused = new Float64Array(n * n).fill(Number.NaN);
+    expect(Array.from(cholesky(a, n, reused))).toEqual(Array.from(fresh));
+  });
   it('solves systems, vector and matrix right-hand sides', () => {
     const n = 5;
     const a = randomSPD(5, n);

@@ -208,13 +208,16 @@ export function symmetrize(a: Float64Array, n: number, out: Float64Array = new F
 /**
  * Cholesky factor of a symmetric positive definite n×n matrix: the lower-triangular L with
  * A = L Lᵀ (Golub & Van Loan, Matrix Computations, Alg. 4.2.1). Only the lower triangle of A is read.
+ * L is written to `out` (default a new array) with its upper triangle zeroed; `out` may alias `a`
+ * (each entry of A is read just before its entry of L is written).
  *
  * @throws NotPositiveDefiniteError naming n and the first pivot that is not positive.
  */
-export function cholesky(a: Float64Array, n: number): Float64Array {
+export function cholesky(a: Float64Array, n: number, out: Float64Array = new Float64Array(n * n)): Float64Array {
   checkDim('cholesky', 'n', n);
   checkSize('cholesky', 'a', a, n * n);
-  const L = new Float64Array(n * n);
+  checkSize('cholesky', 'out', out, n * n);
+  const L = out;
   for (let j = 0; j < n; j++) {
     let d = a[j * n + j];
     for (let k = 0; k < j; k++) d -= L[j * n + k] * L[j * n + k];
@@ -226,6 +229,7 @@ export function cholesky(a: Float64Array, n: number): Float64Array {
       for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
       L[i * n + j] = s / ljj;
     }
+    for (let i = 0; i < j; i++) L[i * n + j] = 0;
   }
   return L;
 }

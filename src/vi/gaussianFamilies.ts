@@ -8,6 +8,7 @@
  * mean-field family; μ, then the rows of L's lower triangle with log L_ii on the diagonal for the
  * full-rank family), so generic optimisers see a flat vector.
  */
+import { cholesky, NotPositiveDefiniteError } from '../core/linalg.js';
 import { foldIn, key as seedKey, normal, type Key } from '../core/random.js';
 import { scheduleValue, type IndexBatch, type Schedule, type Target, type Vec, type VariationalFamily } from '../core/types.js';
 import { Minibatcher } from '../data/minibatch.js';
@@ -292,18 +293,12 @@ export function fullRankGaussian(dim: number, options: GaussianFamilyOptions = {
     fromMoments(mean, cov) {
       checkVector(`${where}.fromMoments`, 'mean', mean, dim);
       checkVector(`${where}.fromMoments`, 'cov', cov, dim * dim);
-      const scale = new Float64Array(dim * dim);
-      for (let j = 0; j < dim; j++) {
-        let d = cov[j * dim + j];
-        for (let k = 0; k < j; k++) d -= scale[j * dim + k] ** 2;
-        if (!(d > 0)) throw new VariationalFamilyError(`${where}.fromMoments: cov is not positive definite (pivot ${j} is ${d})`);
-        const ljj = Math.sqrt(d);
-        scale[j * dim + j] = ljj;
-        for (let i = j + 1; i < dim; i++) {
-          let s = cov[i * dim + j];
-          for (let k = 0; k < j; k++) s -= scale[i * dim + k] * scale[j * dim + k];
-          scale[i * dim + j] = s / ljj;
-        }
+      let scale: Float64Array;
+      try {
+        scale = cholesky(cov, dim);
+      } catch (error) {
+        if (!(error instanceof NotPositiveDefiniteError)) throw error;
+        throw new VariationalFamilyError(`${where}.fromMoments: cov is not positive definite (pivot ${error.pivotIndex} is ${error.pivotValue})`);
       }
       return { mean: Float64Array.from(mean), scale };
     },

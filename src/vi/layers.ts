@@ -16,6 +16,7 @@
  *
  * Buffers are allocated once for `capacity` rows and grown on demand: no allocation per step.
  */
+import { cholesky, NotPositiveDefiniteError } from '../core/linalg.js';
 import { normal, split, uniform, type Key } from '../core/random.js';
 import type { Vec } from '../core/types.js';
 import { gemm } from '../nn/gemm.js';
@@ -603,18 +604,11 @@ export class PseudoDataLayer extends MatrixGaussianLayer {
   private invertSpd(): void {
     const p = this.pseudoPairs;
     const L = this.chol;
-    for (let j = 0; j < p; j++) {
-      let d = L[j * p + j];
-      for (let k = 0; k < j; k++) d -= L[j * p + k] * L[j * p + k];
-      if (!(d > 0)) throw new VariationalError(`PseudoDataLayer: Σ₁₁ is not positive definite (pivot ${j} = ${d}); increase jitter`);
-      const ljj = Math.sqrt(d);
-      L[j * p + j] = ljj;
-      for (let i = j + 1; i < p; i++) {
-        let s = L[i * p + j];
-        for (let k = 0; k < j; k++) s -= L[i * p + k] * L[j * p + k];
-        L[i * p + j] = s / ljj;
-      }
-      for (let i = 0; i < j; i++) L[i * p + j] = 0;
+    try {
+      cholesky(L, p, L);
+    } catch (error) {
+      if (!(error instanceof NotPositiveDefiniteError)) throw error;
+      throw new VariationalError(`PseudoDataLayer: Σ₁₁ is not positive definite (pivot ${error.pivotIndex} = ${error.pivotValue}); increase jitter`);
     }
     // Solve L Lᵀ X = I column by column.
     const inv = this.kInv;
