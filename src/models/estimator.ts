@@ -22,6 +22,31 @@ export function registerScaledLogPosterior<Batch>(target: Target<Batch>, kernel:
   scaledKernels.set(target, kernel as ScaledLogPosterior<unknown>);
 }
 
+/**
+ * Registers the fused kernel that the built-in models share: `logLikelihoodInto` writes the batch's
+ * likelihood gradient into a scratch vector, `logPriorInto` the prior gradient into `out`, and
+ * `out` becomes ∇log p(θ) + scale · ∇ Σ_batch log p(x|θ). `check` validates θ first (it throws
+ * the model's own error). The prior goes last because it reads each θ_i before writing out_i, so
+ * `out` may alias θ.
+ */
+export function registerFusedLogPosterior<Batch>(
+  target: Target<Batch>,
+  check: (theta: Vec) => void,
+  logPriorInto: (theta: Vec, grad: Vec) => number,
+  logLikelihoodInto: (theta: Vec, batch: Batch, grad: Vec) => number,
+): void {
+  const dim = target.dim;
+  const likelihoodGrad = new Float64Array(dim);
+  registerScaledLogPosterior(target, (theta, batch, scale, out) => {
+    check(theta);
+    likelihoodGrad.fill(0);
+    const likelihood = logLikelihoodInto(theta, batch, likelihoodGrad);
+    const prior = logPriorInto(theta, out);
+    for (let i = 0; i < dim; i++) out[i] = out[i] + scale * likelihoodGrad[i];
+    return prior + scale * likelihood;
+  });
+}
+
 /** The fused kernel registered for `target`, if any. */
 export function scaledLogPosteriorOf<Batch>(target: Target<Batch>): ScaledLogPosterior<Batch> | undefined {
   return scaledKernels.get(target) as ScaledLogPosterior<Batch> | undefined;

@@ -12,7 +12,7 @@
  */
 import type { Dataset, IndexBatch, Target, ValueGrad, Vec } from '../core/types.js';
 import { cholesky, choleskySolve, identity, symmetricEigen } from '../core/linalg.js';
-import { registerScaledLogPosterior, registerScaledLogPosteriorWithExamples } from './estimator.js';
+import { registerFusedLogPosterior, registerScaledLogPosteriorWithExamples } from './estimator.js';
 import {
   HALF_LOG_TWO_PI,
   ModelError,
@@ -427,16 +427,8 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
       return linearPredictor(where, theta, xNew, p, intercept);
     },
   };
+  registerFusedLogPosterior(model, (theta) => checkTheta(priorWhere, theta, dim, layout), logPriorInto, logLikelihoodInto);
   const likelihoodGrad = new Float64Array(dim);
-  registerScaledLogPosterior(model, (theta, batch, scale, out) => {
-    checkTheta(priorWhere, theta, dim, layout);
-    likelihoodGrad.fill(0);
-    const likelihood = logLikelihoodInto(theta, batch, likelihoodGrad);
-    // Last, as it reads each θ_i before writing out_i: `out` may alias θ.
-    const prior = logPriorInto(theta, out);
-    for (let i = 0; i < dim; i++) out[i] = out[i] + scale * likelihoodGrad[i];
-    return prior + scale * likelihood;
-  });
   registerScaledLogPosteriorWithExamples(model, (theta, batch, scale, out, perExample) => {
     likelihoodGrad.fill(0);
     const likelihood = examplesAndLikelihoodInto(theta, batch, perExample, likelihoodGrad);

@@ -23,7 +23,7 @@ import {
   type ModeOptions,
   type ModeResult,
 } from './common.js';
-import { registerScaledLogPosterior } from './estimator.js';
+import { registerFusedLogPosterior } from './estimator.js';
 import { linearPredictor } from './linear.js';
 import { newtonMode } from './newton.js';
 
@@ -240,15 +240,6 @@ export function logisticRegression(data: Dataset, options: LogisticRegressionOpt
       );
     },
   };
-  const likelihoodGrad = new Float64Array(dim);
-  registerScaledLogPosterior(model, (theta, batch, scale, out) => {
-    checkTheta(priorWhere, theta, dim, layout);
-    likelihoodGrad.fill(0);
-    const likelihood = logLikelihoodInto(theta, batch, likelihoodGrad);
-    // Last, as it reads each θ_i before writing out_i: `out` may alias θ.
-    const prior = logPriorInto(theta, out);
-    for (let i = 0; i < dim; i++) out[i] = out[i] + scale * likelihoodGrad[i];
-    return prior + scale * likelihood;
-  });
+  registerFusedLogPosterior(model, (theta) => checkTheta(priorWhere, theta, dim, layout), logPriorInto, logLikelihoodInto);
   return model;
 }

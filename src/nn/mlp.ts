@@ -18,7 +18,7 @@ import type { Dataset, IndexBatch, Target, ValueGrad, Vec } from '../core/types.
 import { normal, type Key } from '../core/random.js';
 import { lgamma } from '../core/distributions.js';
 import { gemm, sgemm } from './gemm.js';
-import { registerScaledLogPosterior } from '../models/estimator.js';
+import { registerFusedLogPosterior } from '../models/estimator.js';
 
 /** Bad input to a network: wrong sizes, a θ of the wrong length, a row index out of range, bad options. */
 export class NetworkError extends Error {
@@ -393,31 +393,8 @@ export function mlpRegression(data: Dataset, options: MlpRegressionOptions = {})
       return theta;
     },
   };
-  registerFusedLogPosterior(model, `${where}.logPrior`, logPriorInto, logLikelihoodInto);
+  registerFusedLogPosterior(model, (theta) => checkThetaLength(`${where}.logPrior`, theta, model.dim), logPriorInto, logLikelihoodInto);
   return model;
-}
-
-/**
- * Registers the allocation-free log prior + s · log likelihood of a network model for
- * `minibatchGradient` (src/models/estimator.ts), with the bits of the two separate calls: the
- * likelihood gradient goes to a reused buffer, and out_i = prior_i + s · likelihood_i.
- */
-function registerFusedLogPosterior(
-  model: Target<IndexBatch>,
-  where: string,
-  logPriorInto: (theta: Vec, grad: Vec) => number,
-  logLikelihoodInto: (theta: Vec, batch: IndexBatch, grad: Vec) => number,
-): void {
-  const likelihoodGrad = new Float64Array(model.dim);
-  registerScaledLogPosterior(model, (theta, batch, scale, out) => {
-    checkThetaLength(where, theta, model.dim);
-    likelihoodGrad.fill(0);
-    const likelihood = logLikelihoodInto(theta, batch, likelihoodGrad);
-    // Last, as it reads each θ_i before writing out_i: `out` may alias θ.
-    const prior = logPriorInto(theta, out);
-    for (let i = 0; i < out.length; i++) out[i] = out[i] + scale * likelihoodGrad[i];
-    return prior + scale * likelihood;
-  });
 }
 
 /** Options of `mlpClassifier`. */
@@ -565,7 +542,7 @@ export function mlpClassifier(data: Dataset, options: MlpClassifierOptions = {})
     },
     initialPosition: (key) => heInit(layout, key),
   };
-  registerFusedLogPosterior(model, `${where}.logPrior`, logPriorInto, logLikelihoodInto);
+  registerFusedLogPosterior(model, (theta) => checkThetaLength(`${where}.logPrior`, theta, model.dim), logPriorInto, logLikelihoodInto);
   return model;
 }
 
