@@ -55,11 +55,11 @@ export function checkGemmShapes(
   m: number,
   n: number,
   k: number,
-  a: Float64Array,
+  a: Float64Array | Float32Array,
   aOffset: number,
-  b: Float64Array,
+  b: Float64Array | Float32Array,
   bOffset: number,
-  c: Float64Array,
+  c: Float64Array | Float32Array,
   cOffset: number,
 ): void {
   for (const [name, v] of [['m', m], ['n', n], ['k', k], ['aOffset', aOffset], ['bOffset', bOffset], ['cOffset', cOffset]] as const) {
@@ -73,7 +73,7 @@ export function checkGemmShapes(
 }
 
 /** C ← β C over the m×n block at `cOffset` (β = 0 overwrites, discarding NaNs, as BLAS does). */
-export function scaleC(beta: number, c: Float64Array, cOffset: number, size: number): void {
+export function scaleC(beta: number, c: Float64Array | Float32Array, cOffset: number, size: number): void {
   if (beta === 0) c.fill(0, cOffset, cOffset + size);
   else if (beta !== 1) for (let i = cOffset; i < cOffset + size; i++) c[i] *= beta;
 }

@@ -13,7 +13,7 @@
  * needed). The float32 `sgemm` therefore goes native from 2¹⁴ multiply-adds.
  */
 import { blockedGemmEngine, checkGemmShapes, scaleC, type GemmEngine, type GemmFunction } from './gemm-blocked.js';
-import { checkSgemmShapes, sgemmLoops, type SgemmFunction } from './gemm.js';
+import { sgemmLoops, type SgemmFunction } from './gemm.js';
 
 /** Thrown when the native engine cannot be loaded; the message says how to install it. */
 export class NativeGemmUnavailableError extends Error {
@@ -324,7 +324,7 @@ export async function loadNativeGemm(options: NativeGemmOptions = {}): Promise<N
 
   // Float32 buffers go to ONNX Runtime as they are: views of A, B and C, with no conversion.
   const nativeSgemm: SgemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) => {
-    checkSgemmShapes('nativeSgemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
+    checkGemmShapes('nativeSgemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
     if (alpha === 0 || k === 0 || m === 0 || n === 0) {
       sgemmLoops(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
       return;

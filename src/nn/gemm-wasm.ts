@@ -8,7 +8,7 @@
  * go to a JavaScript kernel instead.
  */
 import { blockedGemmEngine, checkGemmShapes, scaleC, type GemmEngine, type GemmFunction } from './gemm-blocked.js';
-import { checkSgemmShapes, sgemmLoops, type SgemmFunction } from './gemm.js';
+import { sgemmLoops, type SgemmFunction } from './gemm.js';
 import { embeddedWasm, hasWebAssembly } from '../models/wasm/embedded.js';
 import { GEMM_BLOCKING_F32, GEMM_BLOCKING_F64, GEMM_WASM_BASE64 } from './wasm/gemm-module.js';
 
@@ -208,7 +208,7 @@ function engineFrom(module: WebAssembly.Module, options: CheckedOptions): WasmGe
   };
 
   const wasmSgemm: SgemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) => {
-    checkSgemmShapes('wasmSgemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
+    checkGemmShapes('wasmSgemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
     if (alpha === 0 || k === 0 || m === 0 || n === 0) {
       sgemmLoops(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
       return;
@@ -227,7 +227,7 @@ function engineFrom(module: WebAssembly.Module, options: CheckedOptions): WasmGe
   // One-row or one-column products (matrix-vector work) go to the loops as well, as in `gemm`.
   const sgemm: SgemmFunction = (transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset) => {
     const large = m > 1 && n > 1 && m * n * k >= minWork;
-    if (!large) checkSgemmShapes('wasmSgemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
+    if (!large) checkGemmShapes('wasmSgemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
     (large ? wasmSgemm : smallSgemm)(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
   };
 

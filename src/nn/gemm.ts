@@ -170,23 +170,6 @@ export function setSgemmEngine(next: SgemmFunction | null): void {
   sgemmEngine = next;
 }
 
-/** Throws GemmShapeError unless the sgemm shapes are non-negative integers and the buffers hold them. */
-export function checkSgemmShapes(
-  where: string,
-  m: number,
-  n: number,
-  k: number,
-  a: Float32Array,
-  aOffset: number,
-  b: Float32Array,
-  bOffset: number,
-  c: Float32Array,
-  cOffset: number,
-): void {
-  // The checks read only lengths, so the float64 checker serves both element types.
-  checkGemmShapes(where, m, n, k, a as unknown as Float64Array, aOffset, b as unknown as Float64Array, bOffset, c as unknown as Float64Array, cOffset);
-}
-
 /**
  * General matrix multiply over row-major Float32Arrays (BLAS sgemm):
  *
@@ -211,7 +194,7 @@ export function sgemm(
   c: Float32Array,
   cOffset: number,
 ): void {
-  checkSgemmShapes('sgemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
+  checkGemmShapes('sgemm', m, n, k, a, aOffset, b, bOffset, c, cOffset);
   (sgemmEngine ?? sgemmLoops)(transA, transB, m, n, k, alpha, a, aOffset, b, bOffset, beta, c, cOffset);
 }
 
@@ -235,8 +218,7 @@ export function sgemmLoops(
   c: Float32Array,
   cOffset: number,
 ): void {
-  if (beta === 0) c.fill(0, cOffset, cOffset + m * n);
-  else if (beta !== 1) for (let i = cOffset; i < cOffset + m * n; i++) c[i] *= beta;
+  scaleC(beta, c, cOffset, m * n);
   if (alpha === 0 || k === 0) return;
   if (!transB) {
     // C[i,:] += α op(A)[i,p] B[p,:], two values of p per pass over a row of C (fewer rounding stores).
