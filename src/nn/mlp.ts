@@ -155,6 +155,16 @@ export function reluAugmentBackward(
   }
 }
 
+/** A workspace's per-layer buffers for `n` rows: layer inputs, pre-activations, their gradients, and the augmented-input gradient. */
+function layerBuffers<A>(layers: readonly MlpLayerShape[], n: number, make: (length: number) => A): { inputs: A[]; pre: A[]; dPre: A[]; dAug: A } {
+  return {
+    inputs: layers.map((l) => make(n * l.rows)),
+    pre: layers.map((l) => make(n * l.outputs)),
+    dPre: layers.map((l) => make(n * l.outputs)),
+    dAug: make(n * Math.max(...layers.map((l) => l.rows))),
+  };
+}
+
 /**
  * Forward and backward passes of a deterministic network over a batch, on buffers allocated once
  * for `capacity` rows (grown on demand). `forward` keeps the layer inputs and pre-activations that
@@ -180,10 +190,7 @@ export class MlpWorkspace {
     if (n <= this.capacity) return;
     const { layers } = this.layout;
     this.capacity = n;
-    this.inputs = layers.map((l) => new Float64Array(n * l.rows));
-    this.pre = layers.map((l) => new Float64Array(n * l.outputs));
-    this.dPre = layers.map((l) => new Float64Array(n * l.outputs));
-    this.dAug = new Float64Array(n * Math.max(...layers.map((l) => l.rows)));
+    ({ inputs: this.inputs, pre: this.pre, dPre: this.dPre, dAug: this.dAug } = layerBuffers(layers, n, (length) => new Float64Array(length)));
   }
 
   /**
@@ -572,10 +579,7 @@ export class Float32MlpWorkspace {
     if (n <= this.capacity) return;
     const { layers } = this.layout;
     this.capacity = n;
-    this.inputs = layers.map((l) => new Float32Array(n * l.rows));
-    this.pre = layers.map((l) => new Float32Array(n * l.outputs));
-    this.dPre = layers.map((l) => new Float32Array(n * l.outputs));
-    this.dAug = new Float32Array(n * Math.max(...layers.map((l) => l.rows)));
+    ({ inputs: this.inputs, pre: this.pre, dPre: this.dPre, dAug: this.dAug } = layerBuffers(layers, n, (length) => new Float32Array(length)));
   }
 
   /**
