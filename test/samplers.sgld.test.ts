@@ -4,59 +4,7 @@ import { getSampler, listSamplers } from '../src/samplers/registry.js';
 import { foldIn, key, normal } from '../src/core/random.js';
 import { Minibatcher } from '../src/data/minibatch.js';
 import type { IndexBatch, Target, Vec } from '../src/core/types.js';
-
-/**
- * A 2-D Gaussian target: prior N(0, I/τ0), N observations x_i ~ N(θ, Λ⁻¹). The posterior is
- * N(P⁻¹ Λ Σx_i, P⁻¹) with P = τ0 I + N Λ.
- */
-function gaussianTarget(n: number, seed: number) {
-  const priorPrecision = 1;
-  const lambda = [1, 0.7, 0.7, 1]; // Λ, row-major: correlated, so the posterior is too
-  const z = normal(key(seed), 2 * n);
-  const data = new Float64Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    data[2 * i] = 1 + z[2 * i];
-    data[2 * i + 1] = -0.5 + 0.6 * z[2 * i] + z[2 * i + 1];
-  }
-  const target: Target<IndexBatch> = {
-    dim: 2,
-    dataSize: n,
-    logPrior(theta: Vec) {
-      return {
-        value: -0.5 * priorPrecision * (theta[0] ** 2 + theta[1] ** 2),
-        grad: Float64Array.of(-priorPrecision * theta[0], -priorPrecision * theta[1]),
-      };
-    },
-    logLikelihood(theta: Vec, batch: IndexBatch) {
-      let value = 0;
-      const grad = new Float64Array(2);
-      for (const i of batch) {
-        const r0 = data[2 * i] - theta[0];
-        const r1 = data[2 * i + 1] - theta[1];
-        const l0 = lambda[0] * r0 + lambda[1] * r1;
-        const l1 = lambda[2] * r0 + lambda[3] * r1;
-        value -= 0.5 * (r0 * l0 + r1 * l1);
-        grad[0] += l0;
-        grad[1] += l1;
-      }
-      return { value, grad };
-    },
-    batchSize: (batch) => batch.length,
-    fullBatch: () => Int32Array.from({ length: n }, (_, i) => i),
-  };
-  const precision = [priorPrecision + n * lambda[0], n * lambda[1], n * lambda[2], priorPrecision + n * lambda[3]];
-  const det = precision[0] * precision[3] - precision[1] * precision[2];
-  const cov = [precision[3] / det, -precision[1] / det, -precision[2] / det, precision[0] / det];
-  let s0 = 0;
-  let s1 = 0;
-  for (let i = 0; i < n; i++) {
-    s0 += data[2 * i];
-    s1 += data[2 * i + 1];
-  }
-  const b = [lambda[0] * s0 + lambda[1] * s1, lambda[2] * s0 + lambda[3] * s1];
-  const mean = [cov[0] * b[0] + cov[1] * b[1], cov[2] * b[0] + cov[3] * b[1]];
-  return { target, mean, cov, precision };
-}
+import { gaussianTarget } from './samplers.helpers.js';
 
 /** ĝ = ∇ log prior + (N/S) ∇ log lik, computed here independently of the estimator module. */
 function minibatchGradientByHand(target: Target<IndexBatch>, theta: Vec, batch: IndexBatch): Float64Array {
@@ -91,7 +39,7 @@ function discreteStationaryCovariance(precision: number[], stepSize: number): nu
 
 describe('sgld', () => {
   const n = 20;
-  const { target, mean, cov, precision } = gaussianTarget(n, 11);
+  const { target, mean, cov, P: precision } = gaussianTarget(n, 11);
 
   it('recovers the mean and covariance of a 2-D Gaussian posterior within Monte Carlo error', () => {
     const stepSize = 2e-3;
