@@ -56,6 +56,17 @@ describe('sgbayes uci', () => {
     expect(fixed.testLogLikelihood.mean).not.toBe(fitted.testLogLikelihood.mean);
   });
 
+  it('--pseudo-noise sets the pseudo data noise bound of mvg-pseudo and changes the result; the default is the regression script\'s 2.5e-5', async () => {
+    const args = ['--data', folder, '--method', 'mvg-pseudo', '--splits', '1', '--epochs', '10', '--samples', '5', '--json'];
+    const regression = JSON.parse(await run(args));
+    const wide = JSON.parse(await run([...args, '--pseudo-noise', '0.01']));
+    expect(regression.settings.maxPseudoNoise).toBe(2.5e-5);
+    expect(wide.settings.maxPseudoNoise).toBe(0.01);
+    expect(wide.testLogLikelihood.mean).not.toBe(regression.testLogLikelihood.mean);
+    await expect(run([...args, '--pseudo-noise', '0'])).rejects.toThrow(/--pseudo-noise must be a number in \(0, 1\], got '0'/);
+    await expect(run([...args, '--pseudo-noise', 'NaN'])).rejects.toThrow(/--pseudo-noise must be a number in \(0, 1\], got 'NaN'/);
+  });
+
   it('prints a table without --json', async () => {
     const text = await run(['--data', folder, '--splits', '1', '--epochs', '5', '--samples', '5']);
     expect(text).toMatch(/tiny-uci: mvg, 1 split\(s\), 8 hidden units, 5 epochs/);

@@ -31,6 +31,12 @@ function noisePrior(text: string): 'empirical-bayes' | 'fixed' {
   return text;
 }
 
+function pseudoNoise(text: string): number {
+  const value = Number(text);
+  if (!(value > 0 && value <= 1)) throw new InvalidArgumentError(`--pseudo-noise must be a number in (0, 1], got '${text}'`);
+  return value;
+}
+
 function method(text: string): UciMethod {
   if (!(UCI_METHODS as readonly string[]).includes(text)) throw new InvalidArgumentError(`--method must be one of ${UCI_METHODS.join(', ')}, got '${text}'`);
   return text as UciMethod;
@@ -72,9 +78,10 @@ export function register(program: Command): void {
     .option('--samples <s>', 'posterior draws of the predictive distribution (default 100)', positiveInteger('--samples'))
     .option('--seed <s>', 'random seed', nonNegativeInteger('--seed'), 0)
     .option('--noise-prior <p>', "VI methods: the noise precision prior's rate, empirical-bayes (default) or fixed Gamma(6, 6)", noisePrior)
+    .option('--pseudo-noise <alpha>', 'mvg-pseudo: the largest multiplicative noise variance of the pseudo data (default: see docs/uci.md)', pseudoNoise)
     .option('--json', 'print one JSON object instead of a table')
     .action(
-      (flags: { data: string; method: UciMethod; splits?: number; epochs?: number; batchSize?: number; hidden?: number; samples?: number; seed: number; noisePrior?: 'empirical-bayes' | 'fixed'; json?: boolean }) => {
+      (flags: { data: string; method: UciMethod; splits?: number; epochs?: number; batchSize?: number; hidden?: number; samples?: number; seed: number; noisePrior?: 'empirical-bayes' | 'fixed'; pseudoNoise?: number; json?: boolean }) => {
         const json = flags.json === true;
         const folder = readUciFolder(flags.data);
         if (flags.splits !== undefined && flags.splits > folder.nSplits) {
@@ -86,6 +93,7 @@ export function register(program: Command): void {
         if (flags.hidden !== undefined) settings.hidden = flags.hidden;
         if (flags.samples !== undefined) settings.samples = flags.samples;
         if (flags.noisePrior !== undefined) settings.noisePrior = flags.noisePrior;
+        if (flags.pseudoNoise !== undefined) settings.maxPseudoNoise = flags.pseudoNoise;
         settings.seed = flags.seed;
         const splits = flags.splits ?? folder.nSplits;
         const progress = createProgress({ total: splits * uciStepsPerSplit(folder, settings), label: `${flags.method}`, json });
