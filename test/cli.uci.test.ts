@@ -56,6 +56,12 @@ describe('sgbayes uci', () => {
     expect(fixed.testLogLikelihood.mean).not.toBe(fitted.testLogLikelihood.mean);
   });
 
+  it('records the fixed Gamma(6, 6) noise prior for the samplers and refuses empirical Bayes for them', async () => {
+    const args = ['--data', folder, '--method', 'sgld', '--splits', '1', '--epochs', '5', '--samples', '5', '--json'];
+    expect(JSON.parse(await run(args)).settings.noisePrior).toBe('fixed');
+    await expect(run([...args, '--noise-prior', 'empirical-bayes'])).rejects.toThrow(/sgld samples the noise precision under the fixed Gamma\(6, 6\) prior/);
+  });
+
   it('--pseudo-noise sets the pseudo data noise bound of mvg-pseudo and changes the result; the default is the regression script\'s 2.5e-5', async () => {
     const args = ['--data', folder, '--method', 'mvg-pseudo', '--splits', '1', '--epochs', '10', '--samples', '5', '--json'];
     const regression = JSON.parse(await run(args));

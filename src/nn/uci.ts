@@ -46,7 +46,8 @@ export interface UciSettings {
    * The noise-precision prior of the variational methods: 'empirical-bayes' (default) fits the rate
    * of Gamma(6, b₀) by type-II maximum likelihood, with q(τ) in closed form after each epoch and at
    * the end (see `TrainViOptions.noisePriorRate`); 'fixed' keeps Gamma(6, 6) on the standardised
-   * target's precision, with the same closed-form q(τ).
+   * target's precision, with the same closed-form q(τ). SGLD and constant SGD sample τ under the
+   * fixed Gamma(6, 6) (their default is 'fixed'; 'empirical-bayes' is refused for them).
    */
   noisePrior: 'empirical-bayes' | 'fixed';
 }
@@ -128,7 +129,7 @@ export function uciDefaults(folder: UciFolder, method: UciMethod): UciSettings {
     stepSize: 0.5,
     samples: 100,
     seed: 0,
-    noisePrior: 'empirical-bayes',
+    noisePrior: method === 'sgld' || method === 'constant-sgd' ? 'fixed' : 'empirical-bayes',
   };
 }
 
@@ -171,6 +172,9 @@ export function runUciSplit(folder: UciFolder, k: number, settings: UciSettings,
   const total = uciStepsPerSplit(folder, settings);
 
   if (settings.method === 'sgld' || settings.method === 'constant-sgd') {
+    if (settings.noisePrior !== 'fixed') {
+      throw new NetworkError(`uci: ${settings.method} samples the noise precision under the fixed Gamma(6, 6) prior; noisePrior '${settings.noisePrior}' is for the variational methods`);
+    }
     const target = mlpRegression(trainSet, { hidden: settings.hidden, noise: { kind: 'learned', shape: 6, rate: 6 } });
     const n = trainSet.rows;
     const batchSize = Math.min(settings.batchSize, n);

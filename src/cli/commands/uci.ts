@@ -77,7 +77,7 @@ export function register(program: Command): void {
     .option('--hidden <h>', 'hidden units (default n_hidden.txt)', positiveInteger('--hidden'))
     .option('--samples <s>', 'posterior draws of the predictive distribution (default 100)', positiveInteger('--samples'))
     .option('--seed <s>', 'random seed', nonNegativeInteger('--seed'), 0)
-    .option('--noise-prior <p>', "VI methods: the noise precision prior's rate, empirical-bayes (default) or fixed Gamma(6, 6)", noisePrior)
+    .option('--noise-prior <p>', "VI methods: the noise precision prior's rate, empirical-bayes (default) or fixed Gamma(6, 6); SGLD and constant SGD: fixed only", noisePrior)
     .option('--pseudo-noise <alpha>', 'mvg-pseudo: the largest multiplicative noise variance of the pseudo data (default: see docs/uci.md)', pseudoNoise)
     .option('--json', 'print one JSON object instead of a table')
     .action(
