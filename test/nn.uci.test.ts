@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { loadWine } from '../src/data/node.js';
 import { fitStandardizer, selectRows } from '../src/data/preprocess.js';
 import { solve } from '../src/core/linalg.js';
+import { foldIn, key, normal, uniform } from '../src/core/random.js';
+import { parseUciFolder } from '../src/data/uci.js';
 import { runUci, runUciSplit, uciDefaults, uciDatasetName, UCI_MIN_UPDATES } from '../src/nn/uci.js';
 
 /** Test RMSE (original units) of ridge regression with an intercept, λ = 1, on standardised inputs. */
@@ -59,4 +61,51 @@ describe('UCI protocol on the shipped red-wine splits', () => {
       expect(result.testLogLikelihood).toBeLessThan(-0.5);
     });
   }
+});
+
+/** A one-split folder in the UCI format: y = sin(2x₁) + ½x₂ + 0.03ε, 200 training and 40 test rows. */
+function lowNoiseFolder() {
+  const n = 240;
+  const x = Float64Array.from(uniform(key(11), 2 * n), (u) => 3 * u - 1.5);
+  const eps = normal(foldIn(key(11), 1), n);
+  const lines = Array.from({ length: n }, (_, i) => `${x[2 * i]} ${x[2 * i + 1]} ${Math.sin(2 * x[2 * i]) + 0.5 * x[2 * i + 1] + 0.03 * eps[i]}`);
+  const files: Record<string, string> = {
+    'data.txt': lines.join('\n'),
+    'index_features.txt': '0\n1',
+    'index_target.txt': '2',
+    'index_train_0.txt': Array.from({ length: 200 }, (_, i) => String(i)).join('\n'),
+    'index_test_0.txt': Array.from({ length: 40 }, (_, i) => String(200 + i)).join('\n'),
+    'n_splits.txt': '1',
+    'n_hidden.txt': '16',
+    'n_epochs.txt': '40',
+  };
+  return parseUciFolder((name) => files[name], 'low-noise');
+}
+
+describe('the noise precision of the predictive', () => {
+  // Gamma(6, 6) on the standardised target caps E τ near (a₀ + N/2)/b₀ = 106/6 ≈ 18 whatever the fit;
+  // the noise here is 0.03 / sd(y) ≈ 0.04 standardised (τ ≈ 600).
+  const cap = (6 + 200 / 2) / 6;
+  it('mvg: empirical Bayes lifts E τ above the fixed prior\'s cap to the fit\'s 1/MSE; SGLD and constant SGD record their fixed prior', () => {
+    const folder = lowNoiseFolder();
+    const base = { ...uciDefaults(folder, 'mvg'), epochs: 2000, samples: 20 };
+    expect(base.noisePrior).toBe('empirical-bayes');
+    const fixed = runUciSplit(folder, 0, { ...base, noisePrior: 'fixed' });
+    const fitted = runUciSplit(folder, 0, base);
+    expect(fixed.noisePrecision).toBeLessThan(1.1 * cap);
+    expect(fitted.noisePrecision).toBeGreaterThan(4 * cap);
+    // The fixed point E τ = 1/m, m the training rows' mean squared error under q(W): within a factor 3 of
+    // the inverse mean squared test error (standardised units).
+    const train = folder.dataset.y.slice(0, 200);
+    const mean = train.reduce((a, v) => a + v, 0) / 200;
+    const ySd = Math.sqrt(train.reduce((a, v) => a + (v - mean) ** 2, 0) / 199);
+    const inverseMse = (ySd / fitted.rmse) ** 2;
+    expect(fitted.noisePrecision).toBeGreaterThan(inverseMse / 3);
+    expect(fitted.noisePrecision).toBeLessThan(inverseMse * 3);
+    expect(fitted.testLogLikelihood).toBeGreaterThan(fixed.testLogLikelihood + 0.3);
+    for (const method of ['sgld', 'constant-sgd'] as const) {
+      expect(uciDefaults(folder, method).noisePrior).toBe('fixed');
+      expect(() => runUciSplit(folder, 0, { ...uciDefaults(folder, method), noisePrior: 'empirical-bayes' })).toThrow(/samples the noise precision under the fixed Gamma\(6, 6\) prior/);
+    }
+  });
 });
