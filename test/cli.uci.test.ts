@@ -62,15 +62,22 @@ describe('sgbayes uci', () => {
     await expect(run([...args, '--noise-prior', 'empirical-bayes'])).rejects.toThrow(/sgld samples the noise precision under the fixed Gamma\(6, 6\) prior/);
   });
 
-  it('--pseudo-noise sets the pseudo data noise bound of mvg-pseudo and changes the result; the default is the regression script\'s 2.5e-5', async () => {
+  it('--pseudo-noise sets the pseudo data noise bound of mvg-pseudo; several are chosen from by validation, the default being 2.5e-5 and 0.01', async () => {
     const args = ['--data', folder, '--method', 'mvg-pseudo', '--splits', '1', '--epochs', '10', '--samples', '5', '--json'];
-    const regression = JSON.parse(await run(args));
+    const chosen = JSON.parse(await run(args));
+    expect(chosen.settings.maxPseudoNoise).toEqual([2.5e-5, 0.01]);
+    const { maxPseudoNoise, validationLogLikelihood } = chosen.perSplit[0].selection;
+    expect(validationLogLikelihood).toHaveLength(2);
+    expect(maxPseudoNoise).toBe([2.5e-5, 0.01][validationLogLikelihood.indexOf(Math.max(...validationLogLikelihood))]);
+    const narrow = JSON.parse(await run([...args, '--pseudo-noise', '2.5e-5']));
     const wide = JSON.parse(await run([...args, '--pseudo-noise', '0.01']));
-    expect(regression.settings.maxPseudoNoise).toBe(2.5e-5);
-    expect(wide.settings.maxPseudoNoise).toBe(0.01);
-    expect(wide.testLogLikelihood.mean).not.toBe(regression.testLogLikelihood.mean);
-    await expect(run([...args, '--pseudo-noise', '0'])).rejects.toThrow(/--pseudo-noise must be a number in \(0, 1\], got '0'/);
-    await expect(run([...args, '--pseudo-noise', 'NaN'])).rejects.toThrow(/--pseudo-noise must be a number in \(0, 1\], got 'NaN'/);
+    expect(wide.settings.maxPseudoNoise).toEqual([0.01]);
+    expect(wide.perSplit[0].selection).toBeUndefined();
+    expect(wide.testLogLikelihood.mean).not.toBe(narrow.testLogLikelihood.mean);
+    // The chosen candidate's final fit is the single-candidate run's (same seed, same rows).
+    expect(chosen.testLogLikelihood.mean).toBe((maxPseudoNoise === 0.01 ? wide : narrow).testLogLikelihood.mean);
+    await expect(run([...args, '--pseudo-noise', '0'])).rejects.toThrow(/--pseudo-noise must be numbers in \(0, 1\], comma-separated, got '0'/);
+    await expect(run([...args, '--pseudo-noise', '0.01,x'])).rejects.toThrow(/got '0.01,x'/);
   });
 
   it('prints a table without --json', async () => {

@@ -45,6 +45,9 @@ describe('UCI protocol on the shipped red-wine splits', () => {
     expect(settings.epochs * Math.floor(uci.split(0).train.length / 32)).toBeGreaterThanOrEqual(UCI_MIN_UPDATES);
     expect(() => uciDefaults(uci, 'dropout' as never)).toThrow(/unknown method 'dropout'/);
     expect(() => runUci(uci, settings, { splits: 21 })).toThrow(/splits must be an integer in 1..20/);
+    expect(uciDefaults(uci, 'mvg-pseudo').maxPseudoNoise).toEqual([2.5e-5, 0.01]);
+    expect(() => runUciSplit(uci, 0, { ...uciDefaults(uci, 'mvg-pseudo'), maxPseudoNoise: [] })).toThrow(/maxPseudoNoise must hold numbers in \(0, 1\], got \[\]/);
+    expect(() => runUciSplit(uci, 0, { ...uciDefaults(uci, 'mvg-pseudo'), maxPseudoNoise: [0.01, 2] })).toThrow(/got \[0.01, 2\]/);
   });
 
   // Epochs: the pseudo-data posterior fits faster; plain MVG needs ~4000 updates (measured: RMSE 0.689 after 40 epochs, 0.648 after 100).

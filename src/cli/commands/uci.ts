@@ -31,10 +31,12 @@ function noisePrior(text: string): 'empirical-bayes' | 'fixed' {
   return text;
 }
 
-function pseudoNoise(text: string): number {
-  const value = Number(text);
-  if (!(value > 0 && value <= 1)) throw new InvalidArgumentError(`--pseudo-noise must be a number in (0, 1], got '${text}'`);
-  return value;
+function pseudoNoise(text: string): number[] {
+  const values = text.split(',').map((part) => Number(part.trim()));
+  if (values.length === 0 || !values.every((value) => value > 0 && value <= 1)) {
+    throw new InvalidArgumentError(`--pseudo-noise must be numbers in (0, 1], comma-separated, got '${text}'`);
+  }
+  return values;
 }
 
 function method(text: string): UciMethod {
@@ -78,10 +80,10 @@ export function register(program: Command): void {
     .option('--samples <s>', 'posterior draws of the predictive distribution (default 100)', positiveInteger('--samples'))
     .option('--seed <s>', 'random seed', nonNegativeInteger('--seed'), 0)
     .option('--noise-prior <p>', "VI methods: the noise precision prior's rate, empirical-bayes (default) or fixed Gamma(6, 6); SGLD and constant SGD: fixed only", noisePrior)
-    .option('--pseudo-noise <alpha>', 'mvg-pseudo: the largest multiplicative noise variance of the pseudo data (default: see docs/uci.md)', pseudoNoise)
+    .option('--pseudo-noise <alpha>', 'mvg-pseudo: the largest multiplicative noise variance of the pseudo data; several, comma-separated, are chosen from per split by validation (default 2.5e-5,0.01; see docs/uci.md)', pseudoNoise)
     .option('--json', 'print one JSON object instead of a table')
     .action(
-      (flags: { data: string; method: UciMethod; splits?: number; epochs?: number; batchSize?: number; hidden?: number; samples?: number; seed: number; noisePrior?: 'empirical-bayes' | 'fixed'; pseudoNoise?: number; json?: boolean }) => {
+      (flags: { data: string; method: UciMethod; splits?: number; epochs?: number; batchSize?: number; hidden?: number; samples?: number; seed: number; noisePrior?: 'empirical-bayes' | 'fixed'; pseudoNoise?: number[]; json?: boolean }) => {
         const json = flags.json === true;
         const folder = readUciFolder(flags.data);
         if (flags.splits !== undefined && flags.splits > folder.nSplits) {
