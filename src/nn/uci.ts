@@ -285,7 +285,12 @@ export function runUciSplit(folder: UciFolder, k: number, settings: UciSettings,
       }
       return ll / nValidation;
     });
-    chosen = candidates[validationLogLikelihood.indexOf(Math.max(...validationLogLikelihood))];
+    let best = -1;
+    validationLogLikelihood.forEach((v, i) => {
+      if (Number.isFinite(v) && (best < 0 || v > validationLogLikelihood[best])) best = i;
+    });
+    if (best < 0) throw new NetworkError(`uci: split ${k}: no pseudo-data noise bound gave a finite validation log likelihood ([${validationLogLikelihood.join(', ')}] for [${candidates.join(', ')}])`);
+    chosen = candidates[best];
     selection = { maxPseudoNoise: chosen, validationLogLikelihood };
   }
   const { draws, shape, rate } = fit(trainSet, testSet, chosen);
