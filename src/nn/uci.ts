@@ -108,9 +108,9 @@ export const UCI_MIN_UPDATES = 25_000;
  * Yacht; 20 over 20 000 rows, i.e. Protein), 100 predictive draws.
  *
  * Pseudo-data noise (mvg-pseudo): the log-uniform prior's KL rewards noise, so α sits at its bound
- * α_max, and α_max sets how wide the predictive is. The authors use two: 2.5e-5 in their regression
- * script (`ind_noise_lvl = 0.005` bounds the noise's standard deviation by 0.005) and 0.01 as their
- * class default (`PseudoDataLayer`'s default). Neither suits every set (measured over all splits:
+ * α_max, and α_max sets how wide the predictive is. The candidates: 2.5e-5 from the authors'
+ * regression script (`ind_noise_lvl = 0.005` bounds the noise's standard deviation by 0.005) and
+ * 0.01, their network class's default (`PseudoDataLayer`'s default). Neither suits every set (measured over all splits:
  * 2.5e-5 takes Yacht's test LL from −1.48 to −0.82 and Energy's from −0.96 to −0.72, where 0.01
  * made the predictive ≈ 2× the residuals, but Boston's from −2.39 to −3.41, where the network
  * then overfits and the noise estimate with it), so each split chooses between them by validation
