@@ -249,6 +249,26 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
   const perExampleWhere = `${MODEL}.perExampleGrads`;
 
   /**
+   * The per-example gradient rows of the batch, τ r_i x̃_i and (learned noise) ½ − ½ τ r_i², into
+   * `out` (S × dim) from the linear predictors already in `z`; returns Σ r_i².
+   */
+  function perExampleRowsInto(tau: number, batch: IndexBatch, out: Float64Array): number {
+    let sumSq = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const n = batch[i];
+      const r = y[n] - z[i];
+      sumSq += r * r;
+      const scaled = tau * r;
+      const row = i * dim;
+      const offset = n * p;
+      for (let j = 0; j < p; j++) out[row + j] = scaled * x[offset + j];
+      if (intercept) out[row + p] = scaled;
+      if (learnNoise) out[row + q] = 0.5 - 0.5 * tau * r * r;
+    }
+    return sumSq;
+  }
+
+  /**
    * perExampleGrads into `perExample` and the batch log likelihood with its gradient added into
    * `grad` (zeros; the log τ entry is set), from one pass: the gradient sums the per-example rows
    * in batch order, the bits of logLikelihoodInto's weighted-row sums (from 0, as `grad` is zero).
@@ -262,18 +282,7 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
     z = scratchOf(z, S);
     gather ??= rowGather(x, p, N);
     gather.linearPredictors(perExampleWhere, intercept, theta, batch, z);
-    let sumSq = 0;
-    for (let i = 0; i < S; i++) {
-      const n = batch[i];
-      const r = y[n] - z[i];
-      sumSq += r * r;
-      const scaled = tau * r;
-      const row = i * dim;
-      const offset = n * p;
-      for (let j = 0; j < p; j++) perExample[row + j] = scaled * x[offset + j];
-      if (intercept) perExample[row + p] = scaled;
-      if (learnNoise) perExample[row + q] = 0.5 - 0.5 * tau * r * r;
-    }
+    const sumSq = perExampleRowsInto(tau, batch, perExample);
     sumColumnsInto(perExample, S, dim, q, grad);
     if (learnNoise) grad[q] = 0.5 * S - 0.5 * tau * sumSq;
     return 0.5 * S * Math.log(tau) - S * HALF_LOG_TWO_PI - 0.5 * tau * sumSq;
@@ -309,16 +318,7 @@ export function linearRegression(data: Dataset, options: LinearRegressionOptions
       const tau = tauOf(theta);
       z = scratchOf(z, batch.length);
       batchLinearPredictors(where, x, p, N, intercept, theta, batch, z);
-      for (let i = 0; i < batch.length; i++) {
-        const n = batch[i];
-        const r = y[n] - z[i];
-        const scaled = tau * r;
-        const row = i * dim;
-        const offset = n * p;
-        for (let j = 0; j < p; j++) out[row + j] = scaled * x[offset + j];
-        if (intercept) out[row + p] = scaled;
-        if (learnNoise) out[row + q] = 0.5 - 0.5 * tau * r * r;
-      }
+      perExampleRowsInto(tau, batch, out);
     },
 
     batchSize: (batch) => batch.length,
