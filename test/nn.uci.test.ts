@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadWine } from '../src/data/node.js';
 import { fitStandardizer, selectRows } from '../src/data/preprocess.js';
 import { solve } from '../src/core/linalg.js';
-import { foldIn, key, normal, uniform } from '../src/core/random.js';
+import { lowNoise } from './nn.helpers.js';
 import { parseUciFolder } from '../src/data/uci.js';
 import { runUci, runUciSplit, uciDefaults, uciDatasetName, UCI_MIN_UPDATES } from '../src/nn/uci.js';
 
@@ -69,9 +69,8 @@ describe('UCI protocol on the shipped red-wine splits', () => {
 /** A one-split folder in the UCI format: y = sin(2x₁) + ½x₂ + 0.03ε, 200 training and 40 test rows. */
 function lowNoiseFolder() {
   const n = 240;
-  const x = Float64Array.from(uniform(key(11), 2 * n), (u) => 3 * u - 1.5);
-  const eps = normal(foldIn(key(11), 1), n);
-  const lines = Array.from({ length: n }, (_, i) => `${x[2 * i]} ${x[2 * i + 1]} ${Math.sin(2 * x[2 * i]) + 0.5 * x[2 * i + 1] + 0.03 * eps[i]}`);
+  const { x, y } = lowNoise(n, 11);
+  const lines = Array.from({ length: n }, (_, i) => `${x[2 * i]} ${x[2 * i + 1]} ${y[i]}`);
   const files: Record<string, string> = {
     'data.txt': lines.join('\n'),
     'index_features.txt': '0\n1',

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { foldIn, key, normal, uniform } from '../src/core/random.js';
+import { foldIn, key } from '../src/core/random.js';
 import { BayesianMlp } from '../src/vi/bnn.js';
+import { lowNoise } from './nn.helpers.js';
 import { predictiveDraws, refitNoisePosterior, trainVi } from '../src/vi/train.js';
-
-/** y = sin(2x₁) + ½x₂ + 0.03ε on x ~ U(−1.5, 1.5)²: a smooth function with little noise. */
-function lowNoise(n: number, seed: number) {
-  const x = Float64Array.from(uniform(key(seed), 2 * n), (u) => 3 * u - 1.5);
-  const eps = normal(foldIn(key(seed), 1), n);
-  const y = Float64Array.from({ length: n }, (_, i) => Math.sin(2 * x[2 * i]) + 0.5 * x[2 * i + 1] + 0.03 * eps[i]);
-  return { x, y };
-}
 
 /**
  * Independent Monte Carlo estimate of m = (1/N) Σ_i E_q(W)(y_i − f_i)² from `draws` full-data
