@@ -169,10 +169,14 @@ export type UciProgress = (done: number, total: number) => void;
 
 /** Steps of one split's run, for progress bars. */
 export function uciStepsPerSplit(folder: UciFolder, settings: UciSettings): number {
-  const steps = (rows: number) => settings.epochs * Math.floor(rows / Math.min(settings.batchSize, rows));
   const n = folder.split(0).train.length;
   const candidates = selectsPseudoNoise(settings) ? settings.maxPseudoNoise.length : 0;
-  return steps(n) + candidates * steps(n - validationRows(n));
+  return settings.epochs * (stepsPerEpoch(n, settings) + candidates * stepsPerEpoch(n - validationRows(n), settings));
+}
+
+/** Minibatch updates per pass over `rows` training rows. */
+function stepsPerEpoch(rows: number, settings: UciSettings): number {
+  return Math.floor(rows / Math.min(settings.batchSize, rows));
 }
 
 function selectsPseudoNoise(settings: UciSettings): boolean {
@@ -253,7 +257,7 @@ export function runUciSplit(folder: UciFolder, k: number, settings: UciSettings,
       pseudoPairs: settings.pseudoPairs,
       maxPseudoNoise,
     });
-    const perEpoch = Math.floor(rows.rows / Math.min(settings.batchSize, rows.rows));
+    const perEpoch = stepsPerEpoch(rows.rows, settings);
     const offset = progressOffset;
     const trained = trainVi(net, rows.x, rows.y, rows.rows, {
       epochs: settings.epochs,
